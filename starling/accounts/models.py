@@ -1,0 +1,120 @@
+"""Accounts (the profile and the local login in one row), OAuth applications, tokens and codes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from starling.infra.db import Base, BigId
+from starling.infra.models_common import created_at_column
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    username: Mapped[str] = mapped_column(String(30))
+    username_lower: Mapped[str] = mapped_column(String(30), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    note: Mapped[str] = mapped_column(Text, default="")  # the source the person typed
+    note_html: Mapped[str] = mapped_column(Text, default="")
+    fields: Mapped[list] = mapped_column(JSON, default=list)
+    avatar_key: Mapped[str | None] = mapped_column(String(200))
+    header_key: Mapped[str | None] = mapped_column(String(200))
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    discoverable: Mapped[bool] = mapped_column(Boolean, default=True)
+    indexable: Mapped[bool] = mapped_column(Boolean, default=True)
+    role: Mapped[str] = mapped_column(String(20), default="user")  # user | moderator | admin
+    created_at: Mapped[datetime] = created_at_column()
+    suspended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_status_at: Mapped[datetime | None] = mapped_column(DateTime)
+    followers_count: Mapped[int] = mapped_column(Integer, default=0)
+    following_count: Mapped[int] = mapped_column(Integer, default=0)
+    statuses_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    # Local login.
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    approved: Mapped[bool] = mapped_column(Boolean, default=True)
+    registration_reason: Mapped[str] = mapped_column(Text, default="")
+    locale: Mapped[str] = mapped_column(String(10), default="en")
+    current_sign_in_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    # Posting preferences.
+    default_privacy: Mapped[str] = mapped_column(String(10), default="public")
+    default_sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+    default_language: Mapped[str | None] = mapped_column(String(10))
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.role in ("admin", "moderator")
+
+    @property
+    def usable(self) -> bool:
+        """May log in and act: not suspended, and approved when approval is required."""
+        return self.suspended_at is None and self.approved
+
+
+class Application(Base):
+    __tablename__ = "oauth_applications"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    website: Mapped[str | None] = mapped_column(String(500))
+    redirect_uris: Mapped[str] = mapped_column(Text)  # one per line, matched exactly
+    scopes: Mapped[str] = mapped_column(String(500), default="read")
+    client_id: Mapped[str] = mapped_column(String(100), unique=True)
+    client_secret_hash: Mapped[str] = mapped_column(String(100))
+    owner_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class AccessToken(Base):
+    __tablename__ = "oauth_access_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(100), unique=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("oauth_applications.id", ondelete="CASCADE"),
+                                                       index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    scopes: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AuthorizationCode(Base):
+    __tablename__ = "oauth_authorization_codes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(100), unique=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("oauth_applications.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    scopes: Mapped[str] = mapped_column(String(500))
+    code_challenge: Mapped[str | None] = mapped_column(String(200))
+    code_challenge_method: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class InstanceSetting(Base):
+    """Admin-editable instance options; the typed view lives in accounts.instance."""
+
+    __tablename__ = "instance_settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[object] = mapped_column(JSON)
+
+
+Index("ix_accounts_created", Account.created_at)

@@ -1,0 +1,72 @@
+"""The Mastodon Account entity, built in one place for every endpoint."""
+
+from __future__ import annotations
+
+from starling import clock
+from starling.accounts.models import Account
+from starling.context import AppContext
+
+MISSING_AVATAR = "/static/avatar-missing.png"
+MISSING_HEADER = "/static/header-missing.png"
+
+
+def _media_url(ctx: AppContext, key: str | None, fallback: str) -> str:
+    return ctx.storage.url(key) if key else f"{ctx.settings.base_url}{fallback}"
+
+
+def account_entity(ctx: AppContext, account: Account, *, source: bool = False) -> dict:
+    """`source=True` adds what only the account itself sees (verify_credentials, update_credentials)."""
+    avatar = _media_url(ctx, account.avatar_key, MISSING_AVATAR)
+    header = _media_url(ctx, account.header_key, MISSING_HEADER)
+    created = account.created_at.replace(hour=0, minute=0, second=0, microsecond=0)
+    entity = {
+        "id": str(account.id),
+        "username": account.username,
+        "acct": account.username,
+        "display_name": account.display_name or "",
+        "locked": bool(account.locked),
+        "bot": bool(account.bot),
+        "discoverable": bool(account.discoverable),
+        "indexable": bool(account.indexable),
+        "group": False,
+        "created_at": clock.iso(created),
+        "note": account.note_html or "",
+        "url": f"{ctx.settings.base_url}/@{account.username}",
+        "uri": f"{ctx.settings.base_url}/users/{account.username}",
+        "avatar": avatar,
+        "avatar_static": avatar,
+        "header": header,
+        "header_static": header,
+        "followers_count": account.followers_count,
+        "following_count": account.following_count,
+        "statuses_count": account.statuses_count,
+        "last_status_at": account.last_status_at.date().isoformat() if account.last_status_at else None,
+        "hide_collections": False,
+        "noindex": not account.indexable,
+        "emojis": [],
+        "roles": [],
+        "fields": [
+            {"name": f.get("name", ""), "value": f.get("value_html", f.get("value", "")), "verified_at": None}
+            for f in (account.fields or [])
+        ],
+    }
+    if account.suspended_at is not None:
+        entity["suspended"] = True
+    if source:
+        entity["source"] = {
+            "privacy": account.default_privacy,
+            "sensitive": bool(account.default_sensitive),
+            "language": account.default_language or "",
+            "note": account.note or "",
+            "fields": [{"name": f.get("name", ""), "value": f.get("value", ""), "verified_at": None}
+                       for f in (account.fields or [])],
+            "follow_requests_count": 0,
+            "hide_collections": False,
+            "discoverable": bool(account.discoverable),
+            "indexable": bool(account.indexable),
+        }
+        entity["role"] = {"id": {"user": "-99", "moderator": "2", "admin": "3"}.get(account.role, "-99"),
+                          "name": account.role.capitalize() if account.role != "user" else "",
+                          "permissions": "1" if account.role == "admin" else "0",
+                          "color": "", "highlighted": account.role != "user"}
+    return entity

@@ -1,0 +1,111 @@
+"""The ASGI application: one FastAPI app serving the Mastodon API (starling/api) and the web face
+(starling/web). Routers and job handlers are discovered, so a new capability adds a module, not an edit
+here."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import pkgutil
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import starling
+from starling.api.responses import JSON, error_body
+from starling.config import Settings, get_settings
+from starling.context import AppContext
+from starling.errors import RateLimited, StarlingError
+from starling.infra import jobs
+
+log = logging.getLogger("starling")
+
+DOMAINS = ("accounts", "posts", "media", "graph", "timelines", "notifications", "search")
+
+
+def _import_submodules(package: str) -> list:
+    pkg = importlib.import_module(package)
+    return [importlib.import_module(f"{package}.{info.name}")
+            for info in pkgutil.iter_modules(pkg.__path__) if not info.name.startswith("_")]
+
+
+def load_job_handlers() -> None:
+    """Import every capability's jobs module so its handlers register."""
+    for domain in DOMAINS:
+        try:
+            importlib.import_module(f"starling.{domain}.jobs")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"starling.{domain}.jobs":
+                raise
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarlingError)
+    async def _starling_error(request: Request, exc: StarlingError):
+        if exc.status >= 500:
+            log.warning("%s %s: %s", request.method, request.url.path, exc.internal)
+        response = error_body(exc.status, exc.message, exc.details)
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ())[1:]) or "request"
+        return error_body(422, f"Validation failed: {where} {first.get('msg', 'is invalid')}".strip())
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException):
+        message = "Record not found" if exc.status_code == 404 else str(exc.detail)
+        return error_body(exc.status_code, message)
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_body(500, "Internal server error")
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:
+    """Build the app. `run_worker` defaults to the embedded_worker setting."""
+    settings = settings or get_settings()
+    ctx = AppContext.build(settings)
+    load_job_handlers()
+    want_worker = settings.embedded_worker if run_worker is None else run_worker
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        stop = asyncio.Event()
+        task = None
+        if want_worker:
+            lock = jobs.LeaderLock(settings.data_dir / "worker.lock") if ctx.db.is_sqlite else None
+            task = asyncio.create_task(jobs.embedded_worker(ctx.db, stop, lock))
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                await asyncio.wait([task], timeout=10)
+            await ctx.db.dispose()
+
+    app = FastAPI(title="Starling", version=starling.__version__, lifespan=lifespan,
+                  default_response_class=JSON, docs_url=None, redoc_url=None)
+    app.state.ctx = ctx
+    _install_error_handlers(app)
+
+    @app.middleware("http")
+    async def _limit_body(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_body_bytes:
+            return error_body(413, "Request body too large")
+        return await call_next(request)
+
+    for package in ("starling.api", "starling.web"):
+        for module in _import_submodules(package):
+            router = getattr(module, "router", None)
+            if router is not None:
+                app.include_router(router)
+    return app

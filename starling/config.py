@@ -1,0 +1,104 @@
+"""One typed Settings object, read from STARLING_* variables and an optional env file."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "changeme", "secret", "change-me"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STARLING_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("./data")
+    database_url: str = ""  # default: sqlite file in data_dir
+    redis_url: str = ""
+    domain: str = "localhost:8080"
+    https: bool = False
+    secret_key: str = ""  # generated into data_dir when absent
+
+    instance_title: str = "Starling"
+    instance_description: str = "A Starling microblogging instance."
+    contact_email: str = ""
+    registrations: Literal["open", "approval", "closed"] = "open"
+    max_characters: int = 500
+    max_media_attachments: int = 4
+    password_grant: bool = True
+
+    sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "FULL"
+    sqlite_busy_timeout_ms: int = 10_000
+
+    # Home feeds: authors above this many followers are merged in at read time, not fanned out.
+    fanout_threshold: int = 10_000
+    feed_cap: int = 800
+    fanout_batch: int = 1_000
+
+    # Media limits.
+    media_max_bytes: int = 16 * 1024 * 1024
+    media_max_pixels: int = 40_000_000
+    media_max_side: int = 3840
+    media_preview_side: int = 640
+
+    # Request size limits.
+    max_body_bytes: int = 20 * 1024 * 1024
+    max_page_limit: int = 40
+
+    embedded_worker: bool = True
+    log_level: str = "info"
+
+    @field_validator("domain")
+    @classmethod
+    def _domain_not_placeholder(cls, value: str) -> str:
+        if not value or "example." in value:
+            raise ValueError("STARLING_DOMAIN must name the instance's own host")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'starling.sqlite3').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def base_url(self) -> str:
+        return f"{'https' if self.https else 'http'}://{self.domain}"
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret, or one generated once into the data dir (256 bits, CSPRNG)."""
+        if self.secret_key:
+            if self.secret_key.lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
+                raise ValueError("STARLING_SECRET_KEY must be at least 32 characters and not a placeholder")
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(secrets.token_urlsafe(32))
+            tmp.chmod(0o600)
+            try:
+                tmp.rename(path) if not path.exists() else tmp.unlink()
+            except FileNotFoundError:
+                pass
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def media_dir(settings: Settings) -> Path:
+    return settings.data_dir / "media"
+
+
+__all__ = ["Settings", "get_settings", "media_dir", "Field"]

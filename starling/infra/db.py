@@ -1,0 +1,97 @@
+"""The database: engines, sessions, the declarative base, and SQLite tuning on every connection.
+
+On SQLite there are two engines over one file: a write engine with a single pooled connection that
+opens every transaction with BEGIN IMMEDIATE (writers queue in the pool instead of failing with
+SQLITE_BUSY on a lock upgrade), and a read engine with a few connections for concurrent readers (WAL
+lets them run beside the writer). On PostgreSQL both names point at one engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import BigInteger, Integer, MetaData, event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# 64-bit IDs; on SQLite an INTEGER PRIMARY KEY is the rowid itself, which is already 64-bit.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _tune_sqlite(engine: AsyncEngine, *, synchronous: str, busy_timeout_ms: int, immediate: bool) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # We issue BEGIN ourselves (below), so the driver must not.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute(f"PRAGMA synchronous = {synchronous}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA cache_size = -32000")
+        cursor.execute("PRAGMA temp_store = MEMORY")
+        cursor.execute("PRAGMA mmap_size = 268435456")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Database:
+    """Engines and session factories for one database URL."""
+
+    def __init__(self, url: str, *, synchronous: str = "FULL", busy_timeout_ms: int = 10_000,
+                 read_pool: int = 4, echo: bool = False):
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            self.write_engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60, echo=echo)
+            self.read_engine = create_async_engine(url, pool_size=read_pool, max_overflow=0, pool_timeout=60,
+                                                   echo=echo)
+            _tune_sqlite(self.write_engine, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms,
+                         immediate=True)
+            _tune_sqlite(self.read_engine, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms,
+                         immediate=False)
+        else:
+            self.write_engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True,
+                                                    echo=echo)
+            self.read_engine = self.write_engine
+        self.write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False, autoflush=True)
+        self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commits when the block ends, rolls back if it raises."""
+        async with self.write_sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A read-only snapshot; nothing written here is committed."""
+        async with self.read_sessions() as session, session.begin():
+            yield session
+            await session.rollback()
+
+    async def dispose(self) -> None:
+        await self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            await self.read_engine.dispose()
+
+
+def dialect_name(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name

@@ -1,0 +1,20 @@
+"""Every table, imported in one place so migrations and tests see the whole schema."""
+
+from starling.accounts.models import AccessToken, Account, Application, AuthorizationCode, InstanceSetting
+from starling.graph.models import Block, Follow, FollowRequest, Mute
+from starling.infra.db import Base
+from starling.infra.jobs import Job
+from starling.media.models import MediaAttachment
+from starling.notifications.models import Marker, Notification
+from starling.posts.models import (Bookmark, Favourite, IdempotencyKey, Mention, Pin, Status, StatusEdit,
+                                   StatusTag, Tag)
+from starling.timelines.models import HomeFeedEntry, List, ListAccount
+
+metadata = Base.metadata
+
+__all__ = [
+    "AccessToken", "Account", "Application", "AuthorizationCode", "InstanceSetting", "Block", "Follow",
+    "FollowRequest", "Mute", "Job", "MediaAttachment", "Marker", "Notification", "Bookmark", "Favourite",
+    "IdempotencyKey", "Mention", "Pin", "Status", "StatusEdit", "StatusTag", "Tag", "HomeFeedEntry", "List",
+    "ListAccount", "metadata",
+]

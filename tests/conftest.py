@@ -1,0 +1,117 @@
+"""The test rig: a fresh, migrated SQLite file per test (copied from one migrated template), the app
+served in-process through httpx, and a cast of named characters with tokens.
+
+Jobs do not run by themselves here; a test calls `await drain()` to run what is queued, so it sees
+exactly the state after the background work, no sooner and no later.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from starling import clock
+from starling.config import Settings
+from starling.infra import jobs
+from starling.migrate import upgrade
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "starling.sqlite3"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path, template_db) -> Settings:
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(template_db, data / "starling.sqlite3")
+    return Settings(data_dir=data, domain="testserver", secret_key="t" * 48, embedded_worker=False,
+                    sqlite_synchronous="NORMAL", _env_file=None)
+
+
+@pytest.fixture
+async def app(settings):
+    from starling.app import create_app
+
+    application = create_app(settings, run_worker=False)
+    yield application
+    await application.state.ctx.db.dispose()
+    clock.set_now(None)
+
+
+@pytest.fixture
+def ctx(app):
+    return app.state.ctx
+
+
+@pytest.fixture
+async def client(app):
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+def drain(ctx):
+    async def run() -> int:
+        return await jobs.drain(ctx.db)
+    return run
+
+
+@dataclass
+class Character:
+    """A named account with a token that holds every scope a normal client asks for."""
+
+    id: int
+    username: str
+    token: str
+    password: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@pytest.fixture
+def make_account(ctx):
+    """Create an account (and a token for it) straight through the service layer."""
+    from starling.accounts import service as accounts
+
+    async def make(username: str, *, role: str = "user", locked: bool = False,
+                   scopes: str = "read write follow push", password: str = "correct horse battery") -> Character:
+        async with ctx.db.write() as session:
+            account = await accounts.create_account(session, ctx.settings, username=username,
+                                                    email=f"{username}@testserver", password=password, role=role)
+            account.locked = locked
+            token = await accounts.issue_token(session, account_id=account.id, scopes=scopes)
+        return Character(id=account.id, username=username, token=token, password=password)
+
+    return make
+
+
+@pytest.fixture
+async def cast(make_account):
+    """The usual characters: an admin, alice and bob (ordinary), carol (locked), and eve (a stranger)."""
+
+    @dataclass
+    class Cast:
+        admin: Character
+        alice: Character
+        bob: Character
+        carol: Character
+        eve: Character
+
+    return Cast(
+        admin=await make_account("admin", role="admin", scopes="read write follow push admin:read admin:write"),
+        alice=await make_account("alice"),
+        bob=await make_account("bob"),
+        carol=await make_account("carol", locked=True),
+        eve=await make_account("eve"),
+    )

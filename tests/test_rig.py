@@ -1,0 +1,28 @@
+"""The rig itself: migrations apply, the app answers, tokens authenticate, errors have Mastodon's shape."""
+
+from sqlalchemy import text
+
+
+async def test_health_answers(client):
+    response = await client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_unknown_route_is_mastodon_shaped_404(client):
+    response = await client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.json() == {"error": "Record not found"}
+
+
+async def test_sqlite_runs_in_wal_with_foreign_keys(ctx):
+    async with ctx.db.read() as session:
+        assert (await session.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await session.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+
+
+async def test_cast_tokens_are_stored_hashed(ctx, cast):
+    async with ctx.db.read() as session:
+        stored = (await session.execute(text("SELECT token_hash FROM oauth_access_tokens"))).scalars().all()
+    assert stored and cast.alice.token not in stored
+    assert all(len(h) == 64 for h in stored)
