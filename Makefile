@@ -1,0 +1,40 @@
+# Starling: `make run` to serve, `make test` for the whole suite. Both set up .venv first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8080
+
+.PHONY: run test demo bench install install-dev lint clean fixtures-mastodon-py
+
+$(BIN)/python:
+	$(PYTHON) scripts/bootstrap_venv.py $(VENV)
+
+$(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.lock
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/starling serve --port $(PORT)
+
+test: install-dev
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+demo: install
+	$(BIN)/starling demo
+
+bench: install-dev
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check starling tests bench
+
+clean:
+	rm -rf $(VENV) test-output .pytest_cache
