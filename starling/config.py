@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     max_page_limit: int = 40
 
     embedded_worker: bool = True
+    # Serves /bench/bare (a fixed body from memory) so `make bench` can compare against it.
+    bench_routes: bool = False
     log_level: str = "info"
 
     @field_validator("domain")

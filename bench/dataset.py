@@ -1,0 +1,163 @@
+"""A synthetic network written straight into a migrated database with bulk inserts.
+
+Accounts follow each other along a power law (a few accounts have most of the followers), posts are
+spread over the last 30 days by a similarly skewed activity, and the home feeds of the accounts the
+benchmark reads as are filled from the follow graph exactly as fan-out would have left them.
+Account 1 is a "celebrity" whom every other account follows, for the large fan-out measurement.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import random
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, insert, text
+
+from starling.accounts import tokens
+from starling.accounts.passwords import hash_password
+from starling.migrate import upgrade
+from starling.models import AccessToken, Account, Follow, HomeFeedEntry, Status
+
+WORDS = ("morning coffee garden river train city music book rain light window street bread friend "
+         "weekend project idea walk market bicycle sunset mountain story photo paint winter summer "
+         "kitchen recipe code bug release concert museum harbour forest quiet bright slow").split()
+TAGS = ("photography", "gardening", "python", "music", "books", "cycling", "cooking", "art", "travel")
+
+
+@dataclass
+class Dataset:
+    accounts: int
+    posts: int
+    readers: list[tuple[int, str]]  # (account id, raw token) the load generator reads as
+    posters: list[tuple[int, str]]
+    celebrity: tuple[int, str]
+    build_seconds: float
+
+
+def _sync_url(async_url: str) -> str:
+    return async_url.replace("sqlite+aiosqlite", "sqlite").replace("postgresql+asyncpg", "postgresql+psycopg")
+
+
+def _chunks(rows: list, size: int = 20_000):
+    for i in range(0, len(rows), size):
+        yield rows[i:i + size]
+
+
+def build(database_url: str, *, accounts: int, posts: int, avg_following: int = 100, readers: int = 500,
+          feed_cap: int = 800, seed: int = 1) -> Dataset:
+    """Migrate `database_url` and fill it. Returns who to read and post as."""
+    started = time.perf_counter()
+    upgrade(database_url)
+    rng = random.Random(seed)
+    engine = create_engine(_sync_url(database_url))
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    start = now - timedelta(days=30)
+    password = hash_password("bench-password")
+
+    # Account ids: 1 is the celebrity, then 2 .. accounts+1. Plain small ids keep the data compact;
+    # the server mints time-sortable ids for everything created during the run.
+    account_ids = list(range(1, accounts + 2))
+    account_rows = [dict(id=i, username=f"user{i}", username_lower=f"user{i}", display_name=f"User {i}",
+                         note="", note_html="", fields=[], email=f"user{i}@bench.invalid",
+                         password_hash=password, role="user", approved=True, confirmed_at=start,
+                         created_at=start, locale="en", default_privacy="public") for i in account_ids]
+
+    # Popularity follows a Zipf-like law; everyone also follows the celebrity.
+    ordinary = account_ids[1:]
+    weights = [1.0 / (rank + 1) ** 1.1 for rank in range(len(ordinary))]
+    cumulative = list(itertools.accumulate(weights))
+    total_weight = cumulative[-1]
+    follow_rows = []
+    follow_id = 1
+    following: dict[int, list[int]] = {}
+    for follower in ordinary:
+        targets = {1}
+        want = max(1, int(rng.expovariate(1 / avg_following)))
+        for _ in range(min(want * 2, 4 * avg_following)):
+            if len(targets) > want:
+                break
+            targets.add(ordinary[bisect.bisect_left(cumulative, rng.random() * total_weight)])
+        targets.discard(follower)
+        following[follower] = sorted(targets)
+        for target in targets:
+            follow_rows.append(dict(id=follow_id, account_id=follower, target_account_id=target,
+                                    show_reblogs=True, notify=False, created_at=start))
+            follow_id += 1
+
+    # Posts: skewed activity, time-ordered ids built from their timestamps.
+    activity = [rng.paretovariate(1.2) for _ in account_ids]
+    act_cum = list(itertools.accumulate(activity))
+    span_ms = int((now - start).total_seconds() * 1000)
+    start_ms = int(start.replace(tzinfo=UTC).timestamp() * 1000)
+    offsets = sorted(rng.randrange(span_ms) for _ in range(posts))
+    status_rows = []
+    by_author: dict[int, list[int]] = {}
+    for n, offset in enumerate(offsets):
+        author = account_ids[bisect.bisect_left(act_cum, rng.random() * act_cum[-1])]
+        status_id = ((start_ms + offset) << 16) | (n & 0xFFFF)
+        words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 24)))
+        if rng.random() < 0.15:
+            words += f" #{rng.choice(TAGS)}"
+        status_rows.append(dict(id=status_id, account_id=author, text=words, content=f"<p>{words}</p>",
+                                spoiler_text="", sensitive=False, visibility=0, language="en",
+                                created_at=start + timedelta(milliseconds=offset), replies_count=0,
+                                reblogs_count=0, favourites_count=0))
+        by_author.setdefault(author, []).append(status_id)
+
+    reader_ids = rng.sample(ordinary, min(readers, len(ordinary)))
+    poster_ids = rng.sample(ordinary, min(200, len(ordinary)))
+    feed_rows = []
+    for reader in reader_ids:
+        entries = []
+        for target in following[reader]:
+            entries.extend((sid, target) for sid in by_author.get(target, [])[-feed_cap:])
+        entries.extend((sid, reader) for sid in by_author.get(reader, [])[-feed_cap:])
+        entries.sort(reverse=True)
+        feed_rows.extend(dict(account_id=reader, status_id=sid, author_id=author)
+                         for sid, author in entries[:feed_cap])
+
+    token_rows, readers_out, posters_out = [], [], []
+    token_id = 1
+    for group, out in ((reader_ids, readers_out), (poster_ids, posters_out), ([1], None)):
+        for account_id in group:
+            raw = tokens.new_secret()
+            token_rows.append(dict(id=token_id, token_hash=tokens.digest(raw), account_id=account_id,
+                                   scopes="read write follow push", created_at=start))
+            token_id += 1
+            if out is not None:
+                out.append((account_id, raw))
+            else:
+                celebrity = (account_id, raw)
+
+    counts_followers: dict[int, int] = {}
+    for row in follow_rows:
+        counts_followers[row["target_account_id"]] = counts_followers.get(row["target_account_id"], 0) + 1
+    for row in account_rows:
+        row["followers_count"] = counts_followers.get(row["id"], 0)
+        row["following_count"] = len(following.get(row["id"], []))
+        row["statuses_count"] = len(by_author.get(row["id"], []))
+
+    with engine.begin() as conn:
+        for table, rows in ((Account, account_rows), (Follow, follow_rows), (Status, status_rows),
+                            (HomeFeedEntry, feed_rows), (AccessToken, token_rows)):
+            for chunk in _chunks(rows):
+                conn.execute(insert(table.__table__), chunk)
+        if engine.dialect.name == "sqlite":
+            conn.execute(text("INSERT INTO status_search(rowid, text) SELECT id, text FROM statuses"))
+    with engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE") if engine.dialect.name == "sqlite" else None
+    engine.dispose()
+    return Dataset(accounts=accounts, posts=posts, readers=readers_out, posters=posters_out,
+                   celebrity=celebrity, build_seconds=time.perf_counter() - started)
+
+
+def write_tokens(path: Path, pairs: list[tuple[int, str]]) -> None:
+    path.write_text("\n".join(raw for _, raw in pairs) + "\n")
