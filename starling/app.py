@@ -18,7 +18,7 @@ import starling
 from starling.api.responses import JSON, error_body
 from starling.config import Settings, get_settings
 from starling.context import AppContext
-from starling.errors import RateLimited, StarlingError
+from starling.errors import RateLimited, StarlingError, TooLarge
 from starling.infra import jobs
 
 log = logging.getLogger("starling")
@@ -69,6 +69,36 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_body(500, "Internal server error")
 
 
+class BodyLimit:
+    """Refuses bodies over `max_bytes` with 413: by Content-Length before reading, and by counting
+    while reading when the client streams without one. Plain ASGI, so it costs nothing per request."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                if not value.isdigit() or int(value) > self.max_bytes:
+                    return await error_body(413, "Request body too large")(scope, receive, send)
+                break
+        seen = 0
+
+        async def counted_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise TooLarge("Request body too large")
+            return message
+
+        return await self.app(scope, counted_receive, send)
+
+
 def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:
     """Build the app. `run_worker` defaults to the embedded_worker setting."""
     settings = settings or get_settings()
@@ -96,12 +126,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.state.ctx = ctx
     _install_error_handlers(app)
 
-    @app.middleware("http")
-    async def _limit_body(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.max_body_bytes:
-            return error_body(413, "Request body too large")
-        return await call_next(request)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     for package in ("starling.api", "starling.web"):
         for module in _import_submodules(package):

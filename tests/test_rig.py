@@ -26,3 +26,18 @@ async def test_cast_tokens_are_stored_hashed(ctx, cast):
         stored = (await session.execute(text("SELECT token_hash FROM oauth_access_tokens"))).scalars().all()
     assert stored and cast.alice.token not in stored
     assert all(len(h) == 64 for h in stored)
+
+
+async def test_oversized_body_is_refused_before_reading(settings):
+    import httpx
+
+    from starling.app import create_app
+
+    settings.max_body_bytes = 1000
+    app = create_app(settings, run_worker=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+        response = await http.post("/api/v1/statuses", content=b"x" * 5000,
+                                   headers={"content-type": "application/json"})
+    await app.state.ctx.db.dispose()
+    assert response.status_code == 413
+    assert response.json() == {"error": "Request body too large"}
