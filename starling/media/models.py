@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from starling.infra.db import Base, BigId
@@ -17,6 +17,7 @@ class MediaAttachment(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     status_id: Mapped[int | None] = mapped_column(ForeignKey("statuses.id", ondelete="SET NULL"), index=True)
+    position: Mapped[int] = mapped_column(SmallInteger, default=0)  # order within its status, as posted
     type: Mapped[str] = mapped_column(String(20), default="image")
     content_type: Mapped[str] = mapped_column(String(50))
     file_key: Mapped[str] = mapped_column(String(200))

@@ -265,6 +265,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('account_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('status_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('position', sa.SmallInteger(), nullable=False),
     sa.Column('type', sa.String(length=20), nullable=False),
     sa.Column('content_type', sa.String(length=50), nullable=False),
     sa.Column('file_key', sa.String(length=200), nullable=False),
