@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from live import REPO, live_server, port_in_use
+
+from tests.live import REPO, live_server, port_in_use
 
 pytestmark = pytest.mark.slow
 
