@@ -1,0 +1,149 @@
+"""Mastodon's account relationship routes: follow, unfollow, block, mute, notes, relationships,
+followers, following and familiar followers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from starling import ids
+from starling.api.deps import Auth, Ctx, OptionalAuth, ReadSession, WriteSession, scoped
+from starling.api.entities.account import account_entity
+from starling.api.entities.relationship import relationship_entity
+from starling.api.pagination import page_params, set_link_header
+from starling.api.params import body_params, query_params
+from starling.api.responses import JSON
+from starling.errors import NotFound
+from starling.graph import service as graph
+
+router = APIRouter()
+
+WriteFollows = Annotated[Auth, Depends(scoped("write:follows"))]
+WriteBlocks = Annotated[Auth, Depends(scoped("write:blocks"))]
+WriteMutes = Annotated[Auth, Depends(scoped("write:mutes"))]
+ReadFollows = Annotated[Auth, Depends(scoped("read:follows"))]
+NOTE_MAX = 2000
+
+
+def path_id(value: int) -> int:
+    """An ID from the path (already digits via the int converter); too large for 64 bits is unknown."""
+    parsed = ids.parse_id(value)
+    if parsed is None:
+        raise NotFound()
+    return parsed
+
+
+def id_list(values: list) -> list[int]:
+    """Client-sent IDs (id[]=...), keeping the valid ones in order."""
+    parsed = (ids.parse_id(x) if isinstance(x, str | int) else None for x in values)
+    return [v for v in parsed if v is not None]
+
+
+async def _relationship(session, viewer_id: int, target_id: int) -> JSON:
+    return JSON(relationship_entity(await graph.relationship(session, viewer_id, target_id)))
+
+
+@router.post("/api/v1/accounts/{account_id:int}/follow")
+async def follow(account_id: int, request: Request, session: WriteSession, auth: WriteFollows) -> JSON:
+    target = path_id(account_id)
+    params = await body_params(request)
+    await graph.follow(session, auth.account.id, target, reblogs=params.bool("reblogs"),
+                       notify=params.bool("notify"))
+    return await _relationship(session, auth.account.id, target)
+
+
+@router.post("/api/v1/accounts/{account_id:int}/unfollow")
+async def unfollow(account_id: int, session: WriteSession, auth: WriteFollows) -> JSON:
+    target = path_id(account_id)
+    await graph.unfollow(session, auth.account.id, target)
+    return await _relationship(session, auth.account.id, target)
+
+
+@router.post("/api/v1/accounts/{account_id:int}/remove_from_followers")
+async def remove_from_followers(account_id: int, session: WriteSession, auth: WriteFollows) -> JSON:
+    target = path_id(account_id)
+    await graph.remove_from_followers(session, auth.account.id, target)
+    return await _relationship(session, auth.account.id, target)
+
+
+@router.post("/api/v1/accounts/{account_id:int}/block")
+async def block(account_id: int, session: WriteSession, auth: WriteBlocks) -> JSON:
+    target = path_id(account_id)
+    await graph.block(session, auth.account.id, target)
+    return await _relationship(session, auth.account.id, target)
+
+
+@router.post("/api/v1/accounts/{account_id:int}/unblock")
+async def unblock(account_id: int, session: WriteSession, auth: WriteBlocks) -> JSON:
+    target = path_id(account_id)
+    await graph.unblock(session, auth.account.id, target)
+    return await _relationship(session, auth.account.id, target)
+
+
+@router.post("/api/v1/accounts/{account_id:int}/mute")
+async def mute(account_id: int, request: Request, session: WriteSession, auth: WriteMutes) -> JSON:
+    target = path_id(account_id)
+    params = await body_params(request)
+    await graph.mute(session, auth.account.id, target, notifications=params.bool("notifications", True),
+                     duration=params.int("duration", 0))
+    return await _relationship(session, auth.account.id, target)
+
+
+@router.post("/api/v1/accounts/{account_id:int}/unmute")
+async def unmute(account_id: int, session: WriteSession, auth: WriteMutes) -> JSON:
+    target = path_id(account_id)
+    await graph.unmute(session, auth.account.id, target)
+    return await _relationship(session, auth.account.id, target)
+
+
+@router.post("/api/v1/accounts/{account_id:int}/note")
+async def note(account_id: int, request: Request, session: WriteSession,
+               auth: Annotated[Auth, Depends(scoped("write:accounts"))]) -> JSON:
+    """Accepted and validated, but private notes are not stored yet: the note reads back empty."""
+    target = path_id(account_id)
+    params = await body_params(request)
+    params.str("comment", "", max_length=NOTE_MAX)
+    found = await graph.lookup_relationships(session, auth.account.id, [target], with_suspended=True)
+    if not found:
+        raise NotFound()
+    return JSON(relationship_entity(found[0]))
+
+
+@router.get("/api/v1/accounts/relationships")
+async def relationships(request: Request, session: ReadSession, auth: ReadFollows) -> JSON:
+    params = query_params(request)
+    rels = await graph.lookup_relationships(session, auth.account.id, id_list(params.list("id")),
+                                            with_suspended=bool(params.bool("with_suspended", False)))
+    return JSON([relationship_entity(r) for r in rels])
+
+
+@router.get("/api/v1/accounts/familiar_followers")
+async def familiar_followers(request: Request, session: ReadSession, ctx: Ctx, auth: ReadFollows) -> JSON:
+    params = query_params(request)
+    groups = await graph.familiar_followers(session, auth.account.id, id_list(params.list("id")))
+    return JSON([{"id": str(target), "accounts": [account_entity(ctx, a) for a in found]}
+                 for target, found in groups])
+
+
+def _account_page(request: Request, ctx, rows) -> JSON:
+    response = JSON([account_entity(ctx, account) for _, account in rows])
+    if rows:
+        set_link_header(request, response, rows[0][0], rows[-1][0])
+    return response
+
+
+@router.get("/api/v1/accounts/{account_id:int}/followers")
+async def followers(account_id: int, request: Request, session: ReadSession, ctx: Ctx,
+                    auth: OptionalAuth) -> JSON:
+    viewer = auth.account.id if auth is not None and auth.account is not None else None
+    rows = await graph.followers(session, path_id(account_id), viewer, page_params(request, 40, 80))
+    return _account_page(request, ctx, rows)
+
+
+@router.get("/api/v1/accounts/{account_id:int}/following")
+async def following(account_id: int, request: Request, session: ReadSession, ctx: Ctx,
+                    auth: OptionalAuth) -> JSON:
+    viewer = auth.account.id if auth is not None and auth.account is not None else None
+    rows = await graph.following(session, path_id(account_id), viewer, page_params(request, 40, 80))
+    return _account_page(request, ctx, rows)

@@ -1,0 +1,25 @@
+"""Mastodon's list of the accounts you block."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from starling.api.deps import Auth, Ctx, ReadSession, scoped
+from starling.api.entities.account import account_entity
+from starling.api.pagination import page_params, set_link_header
+from starling.api.responses import JSON
+from starling.graph import service as graph
+
+router = APIRouter()
+
+
+@router.get("/api/v1/blocks")
+async def list_blocks(request: Request, session: ReadSession, ctx: Ctx,
+                      auth: Annotated[Auth, Depends(scoped("read:blocks"))]) -> JSON:
+    rows = await graph.blocked_accounts(session, auth.account.id, page_params(request, 40, 80))
+    response = JSON([account_entity(ctx, account) for _, account in rows])
+    if rows:
+        set_link_header(request, response, rows[0][0], rows[-1][0])
+    return response
