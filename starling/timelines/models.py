@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from starling.infra.db import Base, BigId
@@ -19,6 +19,10 @@ class HomeFeedEntry(Base):
     account_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     status_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     author_id: Mapped[int] = mapped_column(BigId)
+
+
+# Deleting a status takes it out of every feed: that lookup goes by status.
+Index("ix_home_feed_status_id", HomeFeedEntry.status_id)
 
 
 class List(Base):

@@ -1,25 +1,255 @@
-"""Home feeds (fan-out on write, hybrid merge at read), lists and the other timelines."""
+"""Home feeds (fan-out on write, hybrid merge at read), lists and the other timelines.
+
+A new status is written into the precomputed home feed of its author and of each follower who should
+see it. Authors with more followers than Settings.fanout_threshold are not fanned out: their recent
+statuses are merged in when a follower reads home. Every read ends the same way: the posts capability
+decides what the viewer may see, then mutes and blocks are applied, all in a handful of queries.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from starling.accounts.models import Account
+from starling.config import Settings, get_settings
+from starling.errors import NotFound
+from starling.graph import repository as graph
+from starling.posts import service as posts
+from starling.posts.models import DIRECT, Status
+from starling.timelines import repository
+from starling.timelines.feed_store import Window, feed_store
 
-async def fan_out(session: AsyncSession, status_id: int) -> None:
-    """Put a new status into the home feed of its author and of every follower below the threshold."""
-    raise NotImplementedError("being built by the timelines work")
+# Feeds are trimmed on about one insert in TRIM_EVERY, not on every insert.
+TRIM_EVERY = 16
+# How many of an account's statuses join a feed when someone follows it.
+MERGE_LIMIT = 40
+
+
+def _settings(session: AsyncSession, settings: Settings | None) -> Settings:
+    """The instance settings: given, attached to the session's info, or read from the environment."""
+    if settings is not None:
+        return settings
+    attached = session.info.get("settings")
+    return attached if isinstance(attached, Settings) else get_settings()
+
+
+def _due_for_trim(status_id: int) -> bool:
+    return status_id % TRIM_EVERY == 0
+
+
+async def fan_out(session: AsyncSession, status_id: int, *, settings: Settings | None = None) -> None:
+    """Put a new status into the home feed of its author and of every follower below the threshold.
+    Idempotent: running it again changes nothing."""
+    settings = _settings(session, settings)
+    status = await repository.status_for_fanout(session, status_id)
+    if status is None:
+        return
+    store = feed_store(session)
+    author = status.account_id
+    trim = _due_for_trim(status.id)
+    await store.add([author], status.id, author)
+    if trim:
+        await store.trim([author], settings.feed_cap)
+    if status.visibility == DIRECT:
+        mentioned = await repository.mentioned_ids(session, status.id) - {author}
+        await store.add(mentioned, status.id, author)
+        if trim:
+            await store.trim(mentioned, settings.feed_cap)
+        return
+    if status.in_reply_to_id is not None and status.in_reply_to_account_id is None:
+        return  # a reply to something gone: nobody else's home
+    if await repository.followers_count(session, author) > settings.fanout_threshold:
+        return  # merged in at read time
+    reply_to = status.in_reply_to_account_id if status.in_reply_to_account_id not in (None, author) else None
+    original_author = None
+    if status.reblog_of_id is not None:
+        original_author = await repository.status_author(session, status.reblog_of_id)
+    after = 0
+    while True:
+        batch = await repository.follower_batch(
+            session, author, after=after, limit=settings.fanout_batch,
+            reblogs_only=status.reblog_of_id is not None, reply_to=reply_to, exclude=original_author)
+        if not batch:
+            break
+        await store.add(batch, status.id, author)
+        if trim:
+            await store.trim(batch, settings.feed_cap)
+        if len(batch) < settings.fanout_batch:
+            break
+        after = batch[-1]
 
 
 async def remove_from_feeds(session: AsyncSession, status_id: int) -> None:
-    """Take a deleted status out of every home feed."""
-    raise NotImplementedError("being built by the timelines work")
+    """Take a deleted status (and any boosts of it still known) out of every home feed."""
+    boosts = await repository.boost_ids_of(session, status_id)
+    await feed_store(session).remove_statuses([status_id, *boosts])
 
 
-async def merge_account_into_feed(session: AsyncSession, account_id: int, target_id: int) -> None:
-    """After `account_id` follows `target_id`, add the target's recent statuses to the follower's feed."""
-    raise NotImplementedError("being built by the timelines work")
+async def merge_account_into_feed(session: AsyncSession, account_id: int, target_id: int, *,
+                                  settings: Settings | None = None) -> None:
+    """After `account_id` follows `target_id`, add the target's recent statuses to the follower's feed.
+    Does nothing if the follow is gone again, or if the target is merged at read time anyway."""
+    settings = _settings(session, settings)
+    follow = await repository.follow_of(session, account_id, target_id)
+    if follow is None or await repository.followers_count(session, target_id) > settings.fanout_threshold:
+        return
+    recent = await repository.recent_for_follower(session, account_id, target_id,
+                                                  show_reblogs=follow.show_reblogs, limit=MERGE_LIMIT)
+    store = feed_store(session)
+    await store.merge(account_id, recent, target_id)
+    await store.trim([account_id], settings.feed_cap)
 
 
 async def unmerge_account_from_feed(session: AsyncSession, account_id: int, target_id: int) -> None:
-    """After an unfollow or a block, take the target's statuses out of the account's feed."""
-    raise NotImplementedError("being built by the timelines work")
+    """After an unfollow or a block, take the target's statuses out of the account's feed (and the target
+    out of the account's lists). Does nothing if the account follows the target again by now."""
+    if await repository.follow_of(session, account_id, target_id) is not None:
+        return
+    await feed_store(session).remove_author_from(account_id, target_id)
+    if not await repository.has_follow_request(session, account_id, target_id):
+        await repository.remove_from_lists(session, account_id, target_id)
+
+
+# --- reading --------------------------------------------------------------------------------------------
+
+@dataclass
+class TimelinePage:
+    """Statuses to show, and the cursor IDs for the Link header (those of the rows the page was cut from,
+    so paging carries on past a page that filtering emptied)."""
+
+    statuses: list[Status] = field(default_factory=list)
+    first_id: int | None = None
+    last_id: int | None = None
+
+
+def _cut(ids: Sequence[int], window: Window) -> list[int]:
+    """Newest first, at most `window.limit`: the oldest ones when paging up from min_id."""
+    ordered = sorted(set(ids), reverse=True)
+    return ordered[-window.limit:] if window.min_id is not None else ordered[:window.limit]
+
+
+async def _hidden_for(session: AsyncSession, viewer_id: int | None, *, mutes: bool = True) -> set[int]:
+    if viewer_id is None:
+        return set()
+    hidden = await graph.blocked_either_way(session, viewer_id)
+    if mutes:
+        hidden |= await graph.muted_ids(session, viewer_id)
+    return hidden
+
+
+async def _present(session: AsyncSession, ids: Sequence[int], viewer_id: int | None,
+                   hidden: Collection[int]) -> list[Status]:
+    """What of `ids` the viewer may see, minus statuses by, boosting, or replying to `hidden` accounts."""
+    statuses = await posts.visible_statuses(session, list(ids), viewer_id)
+    if not hidden or not statuses:
+        return statuses
+    originals = await repository.reblog_authors(
+        session, {s.reblog_of_id for s in statuses if s.reblog_of_id is not None})
+    return [s for s in statuses
+            if s.account_id not in hidden
+            and (s.reblog_of_id is None or originals.get(s.reblog_of_id) not in hidden)
+            and (s.in_reply_to_account_id is None or s.in_reply_to_account_id not in hidden)]
+
+
+async def _page_of(session: AsyncSession, ids: Sequence[int], viewer_id: int | None,
+                   hidden: Collection[int]) -> TimelinePage:
+    if not ids:
+        return TimelinePage()
+    return TimelinePage(await _present(session, ids, viewer_id, hidden), ids[0], ids[-1])
+
+
+async def home_timeline(session: AsyncSession, viewer_id: int, window: Window, *,
+                        settings: Settings) -> TimelinePage:
+    """The viewer's home: its precomputed feed merged with the recent statuses of followed accounts
+    above the fan-out threshold."""
+    stored = await feed_store(session).page(viewer_id, window)
+    merged = await repository.hybrid_home_ids(session, viewer_id, window, settings.fanout_threshold)
+    ids = _cut([*stored, *merged], window)
+    return await _page_of(session, ids, viewer_id, await _hidden_for(session, viewer_id))
+
+
+async def public_timeline(session: AsyncSession, viewer_id: int | None, window: Window, *,
+                          local: bool = False, remote: bool = False,
+                          only_media: bool = False) -> TimelinePage:
+    """Public top-level posts of this instance (there are no remote ones yet)."""
+    if remote and not local:
+        return TimelinePage()
+    hidden = await _hidden_for(session, viewer_id)
+    ids = await repository.public_ids(session, window, hidden_authors=hidden, only_media=only_media)
+    return await _page_of(session, ids, viewer_id, hidden)
+
+
+async def tag_timeline(session: AsyncSession, viewer_id: int | None, window: Window, tag: str, *,
+                       any_of: Collection[str] = (), all_of: Collection[str] = (),
+                       none_of: Collection[str] = (),
+                       local: bool = False, remote: bool = False, only_media: bool = False) -> TimelinePage:
+    """Public posts tagged `tag` (or any of `any_of`), also carrying all of `all_of`, none of `none_of`."""
+    if remote and not local:
+        return TimelinePage()
+    wanted = {tag, *any_of, *all_of, *none_of}
+    known = await repository.tag_ids_by_name(session, wanted)
+    any_ids = [known[name] for name in {tag, *any_of} if name in known]
+    if not any_ids or any(name not in known for name in all_of):
+        return TimelinePage()
+    hidden = await _hidden_for(session, viewer_id)
+    ids = await repository.tag_timeline_ids(
+        session, window, any_of=any_ids, all_of=[[known[name]] for name in set(all_of)],
+        none_of=[known[name] for name in none_of if name in known], hidden_authors=hidden,
+        only_media=only_media)
+    return await _page_of(session, ids, viewer_id, hidden)
+
+
+async def account_statuses(session: AsyncSession, account_id: int, viewer_id: int | None, window: Window, *,
+                           exclude_replies: bool = False, exclude_reblogs: bool = False,
+                           only_media: bool = False, pinned: bool = False,
+                           tagged: str | None = None) -> TimelinePage:
+    """An account's statuses as the viewer may see them. NotFound for an unknown account; nothing for a
+    suspended one or one that blocks the viewer."""
+    account = await session.get(Account, account_id)
+    if account is None:
+        raise NotFound()
+    if account.suspended_at is not None or not account.approved:
+        return TimelinePage()
+    blocked = await _hidden_for(session, viewer_id, mutes=False)
+    if account_id in blocked:
+        return TimelinePage()
+    tag_id = None
+    if tagged is not None:
+        tag_id = (await repository.tag_ids_by_name(session, [tagged])).get(tagged)
+        if tag_id is None:
+            return TimelinePage()
+    follows = viewer_id is not None and await repository.follow_of(session, viewer_id, account_id) is not None
+    ids = await repository.account_status_ids(
+        session, account_id, viewer_id, window, follows=follows, exclude_replies=exclude_replies,
+        exclude_reblogs=exclude_reblogs, only_media=only_media, pinned=pinned, tag_id=tag_id)
+    return await _page_of(session, ids, viewer_id, blocked)
+
+
+async def _marked(session: AsyncSession, rows: list[tuple[int, int]], viewer_id: int) -> TimelinePage:
+    if not rows:
+        return TimelinePage()
+    statuses = await posts.visible_statuses(session, [status_id for _, status_id in rows], viewer_id)
+    return TimelinePage(statuses, rows[0][0], rows[-1][0])
+
+
+async def favourited_statuses(session: AsyncSession, viewer_id: int, window: Window) -> TimelinePage:
+    """Statuses the viewer favourited, newest favourite first; cursors are favourite IDs."""
+    return await _marked(session, await repository.favourite_page(session, viewer_id, window), viewer_id)
+
+
+async def bookmarked_statuses(session: AsyncSession, viewer_id: int, window: Window) -> TimelinePage:
+    """Statuses the viewer bookmarked, newest bookmark first; cursors are bookmark IDs."""
+    return await _marked(session, await repository.bookmark_page(session, viewer_id, window), viewer_id)
+
+
+async def list_timeline(session: AsyncSession, owner_id: int, list_id: int, window: Window) -> TimelinePage:
+    """Statuses of a list's members, computed at read time. NotFound unless the list is the owner's."""
+    lst = await repository.list_by_id(session, list_id)
+    if lst is None or lst.account_id != owner_id:
+        raise NotFound()
+    ids = await repository.list_timeline_ids(session, lst, window)
+    return await _page_of(session, ids, owner_id, await _hidden_for(session, owner_id))
+

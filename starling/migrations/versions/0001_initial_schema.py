@@ -64,6 +64,9 @@ def upgrade() -> None:
     sa.Column('author_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.PrimaryKeyConstraint('account_id', 'status_id', name=op.f('pk_home_feed'))
     )
+    with op.batch_alter_table('home_feed', schema=None) as batch_op:
+        batch_op.create_index('ix_home_feed_status_id', ['status_id'], unique=False)
+
     op.create_table('instance_settings',
     sa.Column('key', sa.String(length=100), nullable=False),
     sa.Column('value', sa.JSON(), nullable=False),
@@ -493,6 +496,9 @@ def downgrade() -> None:
 
     op.drop_table('jobs')
     op.drop_table('instance_settings')
+    with op.batch_alter_table('home_feed', schema=None) as batch_op:
+        batch_op.drop_index('ix_home_feed_status_id')
+
     op.drop_table('home_feed')
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.drop_index('ix_accounts_created')

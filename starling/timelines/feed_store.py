@@ -1,0 +1,94 @@
+"""Where precomputed home feeds live. The embedded default is the `home_feed` table; a Redis store
+(sorted sets per account) can take its place behind the same few calls when the scale-out work lands.
+A feed store is a cache of the follow graph and the posts table: losing it loses nothing that cannot
+be rebuilt."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any, Protocol
+
+from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from starling.timelines.models import HomeFeedEntry
+from starling.timelines.repository import insert_ignore
+
+
+class Window(Protocol):
+    """A page of an ID-ordered list (the API's Page satisfies this)."""
+
+    max_id: int | None
+    since_id: int | None
+    min_id: int | None
+    limit: int
+
+    def apply(self, stmt: Any, column: Any) -> Any: ...
+
+    def order(self, rows: list, key: Any = ...) -> list: ...
+
+
+class FeedStore(Protocol):
+    async def add(self, account_ids: Collection[int], status_id: int, author_id: int) -> None:
+        """Put `status_id` into each account's feed; entries that exist stay as they are."""
+
+    async def merge(self, account_id: int, status_ids: Collection[int], author_id: int) -> None:
+        """Put several statuses of one author into one feed (a follow's catch-up)."""
+
+    async def remove_statuses(self, status_ids: Collection[int]) -> None:
+        """Take these statuses out of every feed."""
+
+    async def remove_author_from(self, account_id: int, author_id: int) -> None:
+        """Take everything `author_id` put into `account_id`'s feed out of it."""
+
+    async def page(self, account_id: int, window: Window) -> list[int]:
+        """Status IDs of one page of a feed, newest first."""
+
+    async def trim(self, account_ids: Collection[int], cap: int) -> None:
+        """Keep only the newest `cap` entries of each of these feeds."""
+
+
+class SqlFeedStore:
+    """The home feed as rows (account_id, status_id, author_id) in the caller's transaction."""
+
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def add(self, account_ids: Collection[int], status_id: int, author_id: int) -> None:
+        rows = [{"account_id": a, "status_id": status_id, "author_id": author_id} for a in set(account_ids)]
+        await insert_ignore(self.session, HomeFeedEntry.__table__, rows)
+
+    async def merge(self, account_id: int, status_ids: Collection[int], author_id: int) -> None:
+        rows = [{"account_id": account_id, "status_id": s, "author_id": author_id} for s in set(status_ids)]
+        await insert_ignore(self.session, HomeFeedEntry.__table__, rows)
+
+    async def remove_statuses(self, status_ids: Collection[int]) -> None:
+        if status_ids:
+            await self.session.execute(
+                delete(HomeFeedEntry).where(HomeFeedEntry.status_id.in_(set(status_ids))))
+
+    async def remove_author_from(self, account_id: int, author_id: int) -> None:
+        await self.session.execute(delete(HomeFeedEntry).where(
+            HomeFeedEntry.account_id == account_id, HomeFeedEntry.author_id == author_id))
+
+    async def page(self, account_id: int, window: Window) -> list[int]:
+        stmt = window.apply(select(HomeFeedEntry.status_id).where(HomeFeedEntry.account_id == account_id),
+                            HomeFeedEntry.status_id)
+        return window.order(list(await self.session.scalars(stmt)))
+
+    async def trim(self, account_ids: Collection[int], cap: int) -> None:
+        if not account_ids:
+            return
+        ranked = (select(HomeFeedEntry.account_id, HomeFeedEntry.status_id,
+                         func.row_number().over(partition_by=HomeFeedEntry.account_id,
+                                                order_by=HomeFeedEntry.status_id.desc()).label("rank"))
+                  .where(HomeFeedEntry.account_id.in_(set(account_ids)))
+                  .subquery())
+        surplus = select(ranked.c.account_id, ranked.c.status_id).where(ranked.c.rank > cap)
+        await self.session.execute(delete(HomeFeedEntry).where(
+            tuple_(HomeFeedEntry.account_id, HomeFeedEntry.status_id).in_(surplus)))
+
+
+def feed_store(session: AsyncSession) -> FeedStore:
+    """The feed store for this session (the SQL one until a Redis store is configured)."""
+    return SqlFeedStore(session)

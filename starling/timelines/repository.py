@@ -1,0 +1,325 @@
+"""Every query behind feeds, timelines and lists. Timelines read the posts and graph tables directly:
+they are the hot path the architecture allows, one well-named query per timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from sqlalchemy import Select, Table, and_, delete, exists, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from starling.accounts.models import Account
+from starling.graph.models import Follow, FollowRequest
+from starling.infra.db import dialect_name
+from starling.media.models import MediaAttachment
+from starling.posts.models import (
+    PRIVATE,
+    PUBLIC,
+    UNLISTED,
+    Bookmark,
+    Favourite,
+    Mention,
+    Pin,
+    Status,
+    StatusTag,
+    Tag,
+)
+from starling.timelines.models import List, ListAccount
+
+FOLLOWER_VISIBLE = (PUBLIC, UNLISTED, PRIVATE)
+
+
+async def insert_ignore(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows, silently skipping any that collide with a unique key (SQLite and PostgreSQL)."""
+    if not rows:
+        return
+    dialect = dialect_name(session)
+    if dialect == "sqlite":
+        stmt = sqlite.insert(table).on_conflict_do_nothing()
+    elif dialect == "postgresql":
+        stmt = postgresql.insert(table).on_conflict_do_nothing()
+    else:
+        raise RuntimeError(f"insert-or-ignore is not written for {dialect}")
+    await session.execute(stmt, list(rows))
+
+
+# --- fan-out ------------------------------------------------------------------------------------------
+
+async def status_for_fanout(session: AsyncSession, status_id: int) -> Status | None:
+    return await session.get(Status, status_id)
+
+
+async def followers_count(session: AsyncSession, account_id: int) -> int:
+    return await session.scalar(select(Account.followers_count).where(Account.id == account_id)) or 0
+
+
+async def mentioned_ids(session: AsyncSession, status_id: int) -> set[int]:
+    return set(await session.scalars(select(Mention.account_id).where(Mention.status_id == status_id)))
+
+
+async def status_author(session: AsyncSession, status_id: int) -> int | None:
+    return await session.scalar(select(Status.account_id).where(Status.id == status_id))
+
+
+def _exclusive_listers(author_id: int) -> Select:
+    """Accounts that keep `author_id` in an exclusive list: its posts stay out of their home feed."""
+    return (select(List.account_id).join(ListAccount, ListAccount.list_id == List.id)
+            .where(ListAccount.account_id == author_id, List.exclusive.is_(True)))
+
+
+async def follower_batch(session: AsyncSession, author_id: int, *, after: int, limit: int,
+                         reblogs_only: bool = False, reply_to: int | None = None,
+                         exclude: int | None = None) -> list[int]:
+    """The next `limit` followers of `author_id` (by account ID, after `after`) who should receive a post.
+    `reblogs_only`: only those who want the author's boosts. `reply_to`: only those who also follow that
+    account (or are it). `exclude`: never this account."""
+    stmt = (select(Follow.account_id)
+            .where(Follow.target_account_id == author_id, Follow.account_id > after,
+                   Follow.account_id.not_in(_exclusive_listers(author_id)))
+            .order_by(Follow.account_id).limit(limit))
+    if reblogs_only:
+        stmt = stmt.where(Follow.show_reblogs.is_(True))
+    if reply_to is not None:
+        also = aliased(Follow)
+        stmt = stmt.where(or_(Follow.account_id == reply_to, Follow.account_id.in_(
+            select(also.account_id).where(also.target_account_id == reply_to))))
+    if exclude is not None:
+        stmt = stmt.where(Follow.account_id != exclude)
+    return list(await session.scalars(stmt))
+
+
+async def boost_ids_of(session: AsyncSession, status_id: int) -> list[int]:
+    return list(await session.scalars(select(Status.id).where(Status.reblog_of_id == status_id)))
+
+
+def _reply_rule(viewer_id: int) -> Any:
+    """A status reaches `viewer_id`'s home unless it replies to someone else whom the viewer does not
+    follow (Mastodon's rule): top-level posts, self-replies, replies to the viewer or to a followee."""
+    return or_(Status.in_reply_to_account_id.is_(None),
+               Status.in_reply_to_account_id == Status.account_id,
+               Status.in_reply_to_account_id == viewer_id,
+               Status.in_reply_to_account_id.in_(
+                   select(Follow.target_account_id).where(Follow.account_id == viewer_id)))
+
+
+async def recent_for_follower(session: AsyncSession, account_id: int, target_id: int, *,
+                              show_reblogs: bool, limit: int) -> list[int]:
+    """The newest statuses of `target_id` that belong in `account_id`'s home feed, for merging on follow."""
+    stmt = (select(Status.id)
+            .where(Status.account_id == target_id, Status.visibility.in_(FOLLOWER_VISIBLE),
+                   _reply_rule(account_id))
+            .order_by(Status.id.desc()).limit(limit))
+    if not show_reblogs:
+        stmt = stmt.where(Status.reblog_of_id.is_(None))
+    return list(await session.scalars(stmt))
+
+
+async def follow_of(session: AsyncSession, account_id: int, target_id: int) -> Follow | None:
+    return await session.scalar(select(Follow).where(
+        Follow.account_id == account_id, Follow.target_account_id == target_id))
+
+
+async def has_follow_request(session: AsyncSession, account_id: int, target_id: int) -> bool:
+    return await session.scalar(select(FollowRequest.id).where(
+        FollowRequest.account_id == account_id, FollowRequest.target_account_id == target_id)) is not None
+
+
+async def remove_from_lists(session: AsyncSession, owner_id: int, member_id: int) -> None:
+    """Take `member_id` out of every list `owner_id` owns."""
+    await session.execute(delete(ListAccount).where(
+        ListAccount.account_id == member_id,
+        ListAccount.list_id.in_(select(List.id).where(List.account_id == owner_id))))
+
+
+# --- reading timelines ----------------------------------------------------------------------------------
+
+async def hybrid_home_ids(session: AsyncSession, viewer_id: int, window: Any, threshold: int) -> list[int]:
+    """Statuses of followed accounts above the fan-out threshold, inside `window`: the read-time half of
+    the hybrid home feed. One query whatever the number of such accounts."""
+    stmt = (select(Status.id)
+            .join(Follow, and_(Follow.target_account_id == Status.account_id, Follow.account_id == viewer_id))
+            .join(Account, Account.id == Status.account_id)
+            .where(Account.followers_count > threshold, Status.visibility.in_(FOLLOWER_VISIBLE),
+                   or_(Status.reblog_of_id.is_(None), Follow.show_reblogs.is_(True)),
+                   _reply_rule(viewer_id)))
+    stmt = stmt.where(Status.account_id.not_in(
+        select(ListAccount.account_id).join(List, List.id == ListAccount.list_id)
+        .where(List.account_id == viewer_id, List.exclusive.is_(True))))
+    return window.order(list(await session.scalars(window.apply(stmt, Status.id))))
+
+
+def _has_media() -> Any:
+    return exists(select(MediaAttachment.id).where(MediaAttachment.status_id == Status.id))
+
+
+def _public_base(*, hidden_authors: Collection[int], only_media: bool) -> Select:
+    stmt = (select(Status.id).join(Account, Account.id == Status.account_id)
+            .where(Status.visibility == PUBLIC, Status.reblog_of_id.is_(None),
+                   Account.suspended_at.is_(None)))
+    if hidden_authors:
+        stmt = stmt.where(Status.account_id.not_in(set(hidden_authors)))
+    if only_media:
+        stmt = stmt.where(_has_media())
+    return stmt
+
+
+async def public_ids(session: AsyncSession, window: Any, *, hidden_authors: Collection[int],
+                     only_media: bool) -> list[int]:
+    """The public timeline: public top-level posts and self-threads, no boosts."""
+    stmt = _public_base(hidden_authors=hidden_authors, only_media=only_media).where(
+        or_(Status.in_reply_to_id.is_(None), Status.in_reply_to_account_id == Status.account_id))
+    return window.order(list(await session.scalars(window.apply(stmt, Status.id))))
+
+
+async def tag_ids_by_name(session: AsyncSession, names: Collection[str]) -> dict[str, int]:
+    if not names:
+        return {}
+    rows = await session.execute(select(Tag.name, Tag.id).where(Tag.name.in_(set(names))))
+    return {name: tag_id for name, tag_id in rows}
+
+
+def _tagged_with(tag_ids: Collection[int]) -> Any:
+    return Status.id.in_(select(StatusTag.status_id).where(StatusTag.tag_id.in_(set(tag_ids))))
+
+
+async def tag_timeline_ids(session: AsyncSession, window: Any, *, any_of: Collection[int],
+                           all_of: Sequence[Collection[int]], none_of: Collection[int],
+                           hidden_authors: Collection[int], only_media: bool) -> list[int]:
+    """Public posts carrying any tag of `any_of`, a tag of each group in `all_of`, none of `none_of`."""
+    stmt = _public_base(hidden_authors=hidden_authors, only_media=only_media).where(_tagged_with(any_of))
+    for group in all_of:
+        stmt = stmt.where(_tagged_with(group))
+    if none_of:
+        stmt = stmt.where(~_tagged_with(none_of))
+    return window.order(list(await session.scalars(window.apply(stmt, Status.id))))
+
+
+def _visible_to(viewer_id: int | None, *, follows_author: bool) -> Any:
+    """SQL for what a viewer may see of one author's statuses (posts.service has the final word)."""
+    shown = [PUBLIC, UNLISTED] + ([PRIVATE] if follows_author else [])
+    if viewer_id is None:
+        return Status.visibility.in_(shown)
+    return or_(Status.visibility.in_(shown),
+               Status.id.in_(select(Mention.status_id).where(Mention.account_id == viewer_id)))
+
+
+async def account_status_ids(session: AsyncSession, account_id: int, viewer_id: int | None, window: Any, *,
+                             follows: bool, exclude_replies: bool, exclude_reblogs: bool, only_media: bool,
+                             pinned: bool, tag_id: int | None) -> list[int]:
+    """One page of an account's statuses as `viewer_id` may see them."""
+    stmt = select(Status.id).where(Status.account_id == account_id)
+    if viewer_id != account_id:
+        stmt = stmt.where(_visible_to(viewer_id, follows_author=follows))
+    if exclude_replies:
+        stmt = stmt.where(or_(Status.in_reply_to_id.is_(None), Status.in_reply_to_account_id == account_id))
+    if exclude_reblogs or pinned:
+        stmt = stmt.where(Status.reblog_of_id.is_(None))
+    if only_media:
+        stmt = stmt.where(_has_media())
+    if pinned:
+        stmt = stmt.where(Status.id.in_(select(Pin.status_id).where(Pin.account_id == account_id)))
+    if tag_id is not None:
+        stmt = stmt.where(_tagged_with([tag_id]))
+    return window.order(list(await session.scalars(window.apply(stmt, Status.id))))
+
+
+async def favourite_page(session: AsyncSession, account_id: int, window: Any) -> list[tuple[int, int]]:
+    """(favourite id, status id) pairs, newest favourite first."""
+    stmt = window.apply(select(Favourite.id, Favourite.status_id).where(Favourite.account_id == account_id),
+                        Favourite.id)
+    return window.order([tuple(r) for r in await session.execute(stmt)], key=lambda r: r[0])
+
+
+async def bookmark_page(session: AsyncSession, account_id: int, window: Any) -> list[tuple[int, int]]:
+    """(bookmark id, status id) pairs, newest bookmark first."""
+    stmt = window.apply(select(Bookmark.id, Bookmark.status_id).where(Bookmark.account_id == account_id),
+                        Bookmark.id)
+    return window.order([tuple(r) for r in await session.execute(stmt)], key=lambda r: r[0])
+
+
+async def reblog_authors(session: AsyncSession, original_ids: Collection[int]) -> dict[int, int]:
+    """Original status id -> its author, for boosts on a page."""
+    if not original_ids:
+        return {}
+    rows = await session.execute(select(Status.id, Status.account_id).where(Status.id.in_(set(original_ids))))
+    return {sid: author for sid, author in rows}
+
+
+# --- lists ----------------------------------------------------------------------------------------------
+
+async def lists_of(session: AsyncSession, owner_id: int) -> list[List]:
+    return list(await session.scalars(select(List).where(List.account_id == owner_id).order_by(List.id)))
+
+
+async def count_lists(session: AsyncSession, owner_id: int) -> int:
+    stmt = select(func.count()).select_from(List).where(List.account_id == owner_id)
+    return await session.scalar(stmt) or 0
+
+
+async def list_by_id(session: AsyncSession, list_id: int) -> List | None:
+    return await session.get(List, list_id)
+
+
+async def lists_containing(session: AsyncSession, owner_id: int, member_id: int) -> list[List]:
+    return list(await session.scalars(
+        select(List).join(ListAccount, ListAccount.list_id == List.id)
+        .where(List.account_id == owner_id, ListAccount.account_id == member_id).order_by(List.id)))
+
+
+async def list_member_ids(session: AsyncSession, list_id: int, candidates: Collection[int]) -> set[int]:
+    if not candidates:
+        return set()
+    return set(await session.scalars(select(ListAccount.account_id).where(
+        ListAccount.list_id == list_id, ListAccount.account_id.in_(set(candidates)))))
+
+
+async def list_members_page(session: AsyncSession, list_id: int, window: Any | None) -> list[Account]:
+    """Members of a list who are not suspended, paginated by account ID (all when `window` is None)."""
+    stmt = (select(Account).join(ListAccount, ListAccount.account_id == Account.id)
+            .where(ListAccount.list_id == list_id, Account.suspended_at.is_(None)))
+    if window is None:
+        return list(await session.scalars(stmt.order_by(Account.id.desc())))
+    return window.order(list(await session.scalars(window.apply(stmt, Account.id))), key=lambda a: a.id)
+
+
+async def addable_accounts(session: AsyncSession, owner_id: int, account_ids: Collection[int]) -> set[int]:
+    """Which of `account_ids` `owner_id` may put in a list: itself, accounts it follows or asked to follow."""
+    wanted = set(account_ids)
+    followed = set(await session.scalars(select(Follow.target_account_id).where(
+        Follow.account_id == owner_id, Follow.target_account_id.in_(wanted))))
+    requested = set(await session.scalars(select(FollowRequest.target_account_id).where(
+        FollowRequest.account_id == owner_id, FollowRequest.target_account_id.in_(wanted))))
+    return (followed | requested | ({owner_id} & wanted))
+
+
+async def add_list_members(session: AsyncSession, list_id: int, account_ids: Collection[int]) -> None:
+    await insert_ignore(session, ListAccount.__table__,
+                        [{"list_id": list_id, "account_id": a} for a in sorted(set(account_ids))])
+
+
+async def remove_list_members(session: AsyncSession, list_id: int, account_ids: Collection[int]) -> None:
+    if account_ids:
+        await session.execute(delete(ListAccount).where(
+            ListAccount.list_id == list_id, ListAccount.account_id.in_(set(account_ids))))
+
+
+async def list_timeline_ids(session: AsyncSession, lst: List, window: Any) -> list[int]:
+    """Statuses of a list's members, as its owner may see them, honouring the list's replies policy."""
+    owner = lst.account_id
+    members = select(ListAccount.account_id).where(ListAccount.list_id == lst.id)
+    followed = select(Follow.target_account_id).where(Follow.account_id == owner)
+    stmt = (select(Status.id).where(
+        Status.account_id.in_(members),
+        or_(Status.visibility.in_((PUBLIC, UNLISTED)),
+            and_(Status.visibility == PRIVATE, Status.account_id.in_(followed)))))
+    replies_ok = [Status.in_reply_to_account_id.is_(None), Status.in_reply_to_account_id == Status.account_id,
+                  Status.in_reply_to_account_id == owner]
+    if lst.replies_policy == "followed":
+        replies_ok.append(Status.in_reply_to_account_id.in_(followed))
+    elif lst.replies_policy == "list":
+        replies_ok.append(Status.in_reply_to_account_id.in_(members))
+    stmt = stmt.where(or_(*replies_ok))
+    return window.order(list(await session.scalars(window.apply(stmt, Status.id))))
