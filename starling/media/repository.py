@@ -1,0 +1,45 @@
+"""Every query on media attachments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from starling.media.models import MediaAttachment
+
+
+async def by_id(session: AsyncSession, media_id: int) -> MediaAttachment | None:
+    return await session.get(MediaAttachment, media_id)
+
+
+async def by_ids(session: AsyncSession, media_ids: Iterable[int]) -> dict[int, MediaAttachment]:
+    wanted = set(media_ids)
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(MediaAttachment).where(MediaAttachment.id.in_(wanted)))
+    return {m.id: m for m in rows}
+
+
+async def of_statuses(session: AsyncSession, status_ids: Iterable[int]) -> dict[int, list[MediaAttachment]]:
+    """Each status's attachments in the order they were posted (one query for the whole page)."""
+    wanted = set(status_ids)
+    if not wanted:
+        return {}
+    found: dict[int, list[MediaAttachment]] = {}
+    rows = await session.scalars(select(MediaAttachment).where(MediaAttachment.status_id.in_(wanted))
+                                 .order_by(MediaAttachment.status_id, MediaAttachment.position,
+                                           MediaAttachment.id))
+    for media in rows:
+        found.setdefault(media.status_id, []).append(media)
+    return found
+
+
+async def release(session: AsyncSession, status_id: int, keep: Iterable[int]) -> None:
+    """Detach from `status_id` every attachment not in `keep` (they can be attached again later)."""
+    await session.execute(update(MediaAttachment)
+                          .where(MediaAttachment.status_id == status_id,
+                                 MediaAttachment.id.not_in(set(keep)))
+                          .values(status_id=None, position=0)
+                          .execution_options(synchronize_session=False))
