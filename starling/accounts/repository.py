@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from starling.accounts.models import Account
+from starling.accounts.models import AccessToken, Account, Application, AuthorizationCode, InstanceSetting
+from starling.graph.models import FollowRequest
 
 
 async def by_id(session: AsyncSession, account_id: int) -> Account | None:
@@ -44,3 +46,122 @@ async def all_accounts(session: AsyncSession, limit: int = 10_000) -> list[Accou
 
 async def any_admin(session: AsyncSession) -> bool:
     return await session.scalar(select(Account.id).where(Account.role == "admin").limit(1)) is not None
+
+
+async def instance_setting_rows(session: AsyncSession) -> dict[str, object]:
+    rows = await session.scalars(select(InstanceSetting))
+    return {row.key: row.value for row in rows}
+
+
+async def put_instance_setting(session: AsyncSession, key: str, value: object) -> None:
+    row = await session.get(InstanceSetting, key)
+    if row is None:
+        session.add(InstanceSetting(key=key, value=value))
+    else:
+        row.value = value
+    await session.flush()
+
+
+async def by_login(session: AsyncSession, login: str) -> Account | None:
+    """The account a sign-in form names: by email when it looks like one, else by username."""
+    if "@" in login:
+        found = await by_email(session, login)
+        if found is not None:
+            return found
+    return await by_username(session, login.lstrip("@"))
+
+
+async def first_admin(session: AsyncSession) -> Account | None:
+    return await session.scalar(select(Account).where(Account.role == "admin", Account.suspended_at.is_(None))
+                                .order_by(Account.id).limit(1))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def search(session: AsyncSession, prefix: str, *, exclude_ids: set[int], only_ids: set[int] | None,
+                 limit: int, offset: int) -> list[Account]:
+    """Usable accounts whose username or display name starts with `prefix`; exact username first."""
+    needle = prefix.lower()
+    pattern = _escape_like(needle) + "%"
+    stmt = select(Account).where(
+        Account.suspended_at.is_(None), Account.approved.is_(True),
+        or_(Account.username_lower.like(pattern, escape="\\"),
+            func.lower(Account.display_name).like(pattern, escape="\\")))
+    if exclude_ids:
+        stmt = stmt.where(Account.id.not_in(exclude_ids))
+    if only_ids is not None:
+        stmt = stmt.where(Account.id.in_(only_ids))
+    stmt = stmt.order_by(case((Account.username_lower == needle, 0), else_=1), Account.followers_count.desc(),
+                         Account.id).offset(offset).limit(limit)
+    return list(await session.scalars(stmt))
+
+
+async def user_count(session: AsyncSession) -> int:
+    return await session.scalar(select(func.count()).select_from(Account).where(
+        Account.suspended_at.is_(None), Account.approved.is_(True))) or 0
+
+
+async def active_user_count(session: AsyncSession, since: datetime) -> int:
+    """Usable accounts that signed in or posted since `since`."""
+    return await session.scalar(select(func.count()).select_from(Account).where(
+        Account.suspended_at.is_(None), Account.approved.is_(True),
+        or_(Account.current_sign_in_at >= since, Account.last_status_at >= since))) or 0
+
+
+async def local_status_count(session: AsyncSession) -> int:
+    """Statuses by local accounts, from the per-account counters (no scan of the statuses table)."""
+    return await session.scalar(select(func.coalesce(func.sum(Account.statuses_count), 0))
+                                .where(Account.suspended_at.is_(None))) or 0
+
+
+async def pending_follow_requests_count(session: AsyncSession, account_id: int) -> int:
+    return await session.scalar(select(func.count()).select_from(FollowRequest)
+                                .where(FollowRequest.target_account_id == account_id)) or 0
+
+
+# Applications, codes and tokens.
+
+async def application_by_client_id(session: AsyncSession, client_id: str) -> Application | None:
+    return await session.scalar(select(Application).where(Application.client_id == client_id))
+
+
+async def application_by_id(session: AsyncSession, application_id: int) -> Application | None:
+    return await session.get(Application, application_id)
+
+
+async def code_by_hash(session: AsyncSession, code_hash: str) -> AuthorizationCode | None:
+    return await session.scalar(select(AuthorizationCode).where(AuthorizationCode.code_hash == code_hash))
+
+
+async def claim_code(session: AsyncSession, code_id: int, now: datetime) -> bool:
+    """Mark a code used unless it already was; False when another request got there first."""
+    result = await session.execute(
+        update(AuthorizationCode)
+        .where(AuthorizationCode.id == code_id, AuthorizationCode.used_at.is_(None))
+        .values(used_at=now))
+    return result.rowcount == 1
+
+
+async def account_of_token(session: AsyncSession, token_id: int) -> Account | None:
+    return await session.scalar(select(Account).join(AccessToken, AccessToken.account_id == Account.id)
+                                .where(AccessToken.id == token_id))
+
+
+async def token_by_hash(session: AsyncSession, token_hash: str) -> AccessToken | None:
+    return await session.scalar(select(AccessToken).where(AccessToken.token_hash == token_hash))
+
+
+async def revoke_token(session: AsyncSession, token_id: int, now: datetime) -> None:
+    await session.execute(update(AccessToken)
+                          .where(AccessToken.id == token_id, AccessToken.revoked_at.is_(None))
+                          .values(revoked_at=now))
+
+
+async def revoke_tokens_issued_at(session: AsyncSession, *, application_id: int, account_id: int,
+                                  issued_at: datetime, now: datetime) -> None:
+    """Revoke the tokens an application got for an account at one moment (what a replayed code bought)."""
+    await session.execute(update(AccessToken).where(and_(
+        AccessToken.application_id == application_id, AccessToken.account_id == account_id,
+        AccessToken.created_at == issued_at, AccessToken.revoked_at.is_(None))).values(revoked_at=now))

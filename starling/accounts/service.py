@@ -1,64 +1,169 @@
-"""Account operations: creating accounts, issuing tokens, the first admin."""
+"""Account operations: creating and registering accounts, signing in, profiles, search, tokens."""
 
 from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling import clock, ids
-from starling.accounts import repository, tokens
-from starling.accounts.models import AccessToken, Account
-from starling.accounts.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
+from starling.accounts import policy, repository, tokens
+from starling.accounts.instance import InstanceSettings
+from starling.accounts.models import AccessToken, Account, Application
+from starling.accounts.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, needs_rehash, verify_password
 from starling.config import Settings
-from starling.errors import Unprocessable
+from starling.errors import Forbidden, Unprocessable
+from starling.graph import repository as graph
 
 USERNAME = re.compile(r"^[A-Za-z0-9_]{1,30}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
 RESERVED = {"admin", "root", "support", "help", "about", "api", "oauth", "settings", "web", "www",
             "postmaster", "webmaster", "abuse", "security", "starling", "system", "instance"}
+ACTIVE_WINDOW = timedelta(days=30)
+
+Details = dict[str, list[dict[str, str]]]
+_LABELS = {"username": "Username", "email": "Email", "password": "Password", "agreement": "Agreement",
+           "locale": "Locale", "reason": "Reason", "display_name": "Display name", "note": "Note",
+           "fields": "Fields", "source.privacy": "Source privacy", "source.language": "Source language"}
+# A real argon2 hash to verify against when no account matches, so a miss costs what a hit costs.
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def _add(details: Details, name: str, code: str, description: str) -> None:
+    details.setdefault(name, []).append({"error": code, "description": description})
+
+
+def _raise_if(details: Details) -> None:
+    """Mastodon's 422: every problem in one message, and per-field details."""
+    if details:
+        parts = [f"{_LABELS.get(k, k.capitalize())} {e['description']}"
+                 for k, errs in details.items() for e in errs]
+        raise Unprocessable("Validation failed: " + ", ".join(parts), details=details)
+
+
+async def _account_problems(session: AsyncSession, *, username: str, email: str | None, password: str,
+                            allow_reserved: bool, email_required: bool) -> Details:
+    details: Details = {}
+    if not username:
+        _add(details, "username", "ERR_BLANK", "can't be blank")
+    elif len(username) > 30:
+        _add(details, "username", "ERR_TOO_LONG", "is too long (maximum is 30 characters)")
+    elif not USERNAME.match(username):
+        _add(details, "username", "ERR_INVALID", "must contain only letters, numbers and underscores")
+    elif not allow_reserved and username.lower() in RESERVED:
+        _add(details, "username", "ERR_RESERVED", "is reserved")
+    elif await repository.by_username(session, username):
+        _add(details, "username", "ERR_TAKEN", "has already been taken")
+    if email is None or email == "":
+        if email_required:
+            _add(details, "email", "ERR_BLANK", "can't be blank")
+    elif not EMAIL.match(email):
+        _add(details, "email", "ERR_INVALID", "is invalid")
+    elif await repository.by_email(session, email):
+        _add(details, "email", "ERR_TAKEN", "has already been taken")
+    if not password:
+        _add(details, "password", "ERR_BLANK", "can't be blank")
+    elif len(password) < MIN_LENGTH:
+        _add(details, "password", "ERR_TOO_SHORT", f"is too short (minimum is {MIN_LENGTH} characters)")
+    elif len(password) > MAX_LENGTH:
+        _add(details, "password", "ERR_TOO_LONG", f"is too long (maximum is {MAX_LENGTH} characters)")
+    return details
+
+
+def _new_account(*, username: str, email: str | None, password: str, role: str, approved: bool,
+                 confirmed: bool, reason: str, locale: str) -> Account:
+    now = clock.utcnow_naive()
+    return Account(id=ids.new_id(), username=username, username_lower=username.lower(), email=email or None,
+                   password_hash=hash_password(password), role=role, approved=approved,
+                   confirmed_at=now if confirmed else None, registration_reason=reason, locale=locale,
+                   display_name="", note="", note_html="", fields=[], created_at=now)
 
 
 async def create_account(session: AsyncSession, settings: Settings, *, username: str, email: str | None,
                          password: str, role: str = "user", approved: bool = True, confirmed: bool = True,
                          reason: str = "", locale: str = "en", allow_reserved: bool = True) -> Account:
     """Validate and create a local account. Raises Unprocessable with Mastodon-style details."""
-    details: dict[str, list[dict[str, str]]] = {}
-    if not USERNAME.match(username or ""):
-        details["username"] = [{"error": "ERR_INVALID", "description": "must contain only letters, numbers and underscores"}]
-    elif not allow_reserved and username.lower() in RESERVED:
-        details["username"] = [{"error": "ERR_RESERVED", "description": "is reserved"}]
-    elif await repository.by_username(session, username):
-        details["username"] = [{"error": "ERR_TAKEN", "description": "is already taken"}]
-    if email is not None:
-        if not EMAIL.match(email):
-            details["email"] = [{"error": "ERR_INVALID", "description": "is invalid"}]
-        elif await repository.by_email(session, email):
-            details["email"] = [{"error": "ERR_TAKEN", "description": "is already taken"}]
-    if not (MIN_LENGTH <= len(password or "") <= MAX_LENGTH):
-        details["password"] = [{"error": "ERR_INVALID",
-                                "description": f"must be between {MIN_LENGTH} and {MAX_LENGTH} characters"}]
-    if details:
-        first = next(iter(details))
-        raise Unprocessable(f"Validation failed: {first.capitalize()} {details[first][0]['description']}",
-                            details=details)
-    now = clock.utcnow_naive()
-    account = Account(id=ids.new_id(), username=username, username_lower=username.lower(), email=email,
-                      password_hash=hash_password(password), role=role, approved=approved,
-                      confirmed_at=now if confirmed else None, registration_reason=reason, locale=locale,
-                      display_name="", note="", note_html="", fields=[], created_at=now)
+    details = await _account_problems(session, username=username, email=email, password=password,
+                                      allow_reserved=allow_reserved, email_required=False)
+    _raise_if(details)
+    account = _new_account(username=username, email=email, password=password, role=role, approved=approved,
+                           confirmed=confirmed, reason=reason, locale=locale)
     session.add(account)
     await session.flush()
     return account
 
 
+async def register(session: AsyncSession, instance: InstanceSettings, *, application: Application,
+                   username: str, email: str, password: str, agreement: bool, locale: str | None,
+                   reason: str) -> tuple[Account, str, str]:
+    """Sign-up through an app (POST /api/v1/accounts), under the instance's registration mode.
+
+    Returns the account, a token for the app holding the app's scopes, and those scopes. Under
+    approval the account exists but cannot act until a moderator approves it."""
+    if not instance.registrations_open:
+        raise Forbidden("This action is not allowed")
+    details = await _account_problems(session, username=username, email=email, password=password,
+                                      allow_reserved=False, email_required=True)
+    if not agreement:
+        _add(details, "agreement", "ERR_ACCEPTED", "must be accepted")
+    if locale and not policy.LOCALE.match(locale):
+        _add(details, "locale", "ERR_INCLUSION", "is not included in the list")
+    if instance.approval_required and not reason.strip():
+        _add(details, "reason", "ERR_BLANK", "can't be blank")
+    _raise_if(details)
+    account = _new_account(username=username, email=email, password=password, role="user",
+                           approved=not instance.approval_required, confirmed=True, reason=reason.strip(),
+                           locale=(locale or "en").replace("_", "-"))
+    session.add(account)
+    await session.flush()
+    scopes = application.scopes
+    raw = await issue_token(session, account_id=account.id, scopes=scopes, application_id=application.id)
+    return account, raw, scopes
+
+
+async def authenticate(session: AsyncSession, login: str, password: str) -> Account | None:
+    """The account whose username or email is `login` and whose password is `password`, else None.
+
+    Usability (suspended, awaiting approval) is the caller's question, so it can say which."""
+    if not login or not password or len(login) > 320:
+        return None
+    account = await repository.by_login(session, login.strip())
+    if account is None or not account.password_hash:
+        verify_password(_DUMMY_HASH, password)
+        return None
+    if not verify_password(account.password_hash, password):
+        return None
+    if needs_rehash(account.password_hash):
+        account.password_hash = hash_password(password)
+    return account
+
+
+def unusable_reason(account: Account) -> str | None:
+    """Mastodon's words for why an account may not sign in, or None when it may."""
+    if account.suspended_at is not None:
+        return "Your login is currently disabled"
+    if not account.approved:
+        return "Your login is currently pending approval"
+    return None
+
+
+async def record_sign_in(session: AsyncSession, account_id: int) -> None:
+    """Note a sign-in (it counts the account as active this month)."""
+    account = await session.get(Account, account_id)
+    if account is not None:
+        account.current_sign_in_at = clock.utcnow_naive()
+
+
 async def issue_token(session: AsyncSession, *, account_id: int | None, scopes: str,
-                      application_id: int | None = None) -> str:
+                      application_id: int | None = None, created_at: datetime | None = None) -> str:
     """Mint an access token; only its digest is stored. Returns the secret to hand to the client."""
     raw = tokens.new_secret()
     session.add(AccessToken(id=ids.new_id(), token_hash=tokens.digest(raw), account_id=account_id,
-                            application_id=application_id, scopes=scopes))
+                            application_id=application_id, scopes=scopes,
+                            created_at=created_at or clock.utcnow_naive()))
     await session.flush()
     return raw
 
@@ -76,3 +181,150 @@ async def ensure_admin(session: AsyncSession, settings: Settings) -> str | None:
 async def list_accounts(session: AsyncSession) -> list[Account]:
     """Every local account, oldest first."""
     return await repository.all_accounts(session)
+
+
+# Profiles.
+
+@dataclass
+class ProfileChanges:
+    """What an update_credentials request asks to change; None leaves a value alone."""
+
+    display_name: str | None = None
+    note: str | None = None
+    locked: bool | None = None
+    bot: bool | None = None
+    discoverable: bool | None = None
+    indexable: bool | None = None
+    fields: list[dict[str, str]] | None = None
+    privacy: str | None = None
+    sensitive: bool | None = None
+    language: str | None = None
+    avatar_key: str | None = None
+    header_key: str | None = None
+    problems: Details = field(default_factory=dict)
+
+
+def check_profile_changes(changes: ProfileChanges) -> None:
+    """Reject a change set Mastodon would reject (422), before any file is stored."""
+    details: Details = dict(changes.problems)
+    if changes.display_name is not None and len(changes.display_name) > policy.DISPLAY_NAME_MAX:
+        _add(details, "display_name", "ERR_TOO_LONG",
+             f"is too long (maximum is {policy.DISPLAY_NAME_MAX} characters)")
+    if changes.note is not None and len(changes.note) > policy.NOTE_MAX:
+        _add(details, "note", "ERR_TOO_LONG", f"is too long (maximum is {policy.NOTE_MAX} characters)")
+    if changes.fields is not None:
+        if len(changes.fields) > policy.FIELDS_MAX:
+            _add(details, "fields", "ERR_TOO_LONG", f"size must be at most {policy.FIELDS_MAX}")
+        for item in changes.fields:
+            if len(item["name"]) > policy.FIELD_NAME_MAX or len(item["value"]) > policy.FIELD_VALUE_MAX:
+                _add(details, "fields", "ERR_TOO_LONG",
+                     f"name and value are limited to {policy.FIELD_VALUE_MAX} characters")
+                break
+    if changes.privacy is not None and changes.privacy not in policy.POSTING_PRIVACY:
+        _add(details, "source.privacy", "ERR_INCLUSION", "is not included in the list")
+    if changes.language and not policy.LANGUAGE.match(changes.language):
+        _add(details, "source.language", "ERR_INCLUSION", "is not included in the list")
+    _raise_if(details)
+
+
+async def update_profile(session: AsyncSession, account_id: int, changes: ProfileChanges) -> Account:
+    """Apply checked profile changes to the account and render its note and fields to HTML."""
+    check_profile_changes(changes)
+    account = await session.get(Account, account_id)
+    if account is None:
+        raise Unprocessable("This method requires an authenticated user")
+    if changes.display_name is not None:
+        account.display_name = changes.display_name.strip()
+    if changes.note is not None:
+        account.note = changes.note
+        account.note_html = policy.render_note(changes.note)
+    for name in ("locked", "bot", "discoverable", "indexable"):
+        value = getattr(changes, name)
+        if value is not None:
+            setattr(account, name, value)
+    if changes.fields is not None:
+        account.fields = [{"name": f["name"], "value": f["value"],
+                           "value_html": policy.render_field_value(f["value"])} for f in changes.fields]
+    if changes.privacy is not None:
+        account.default_privacy = changes.privacy
+    if changes.sensitive is not None:
+        account.default_sensitive = changes.sensitive
+    if changes.language is not None:
+        account.default_language = changes.language or None
+    if changes.avatar_key is not None:
+        account.avatar_key = changes.avatar_key
+    if changes.header_key is not None:
+        account.header_key = changes.header_key
+    await session.flush()
+    return account
+
+
+async def follow_requests_count(session: AsyncSession, account_id: int) -> int:
+    """Follow requests waiting for `account_id` to answer."""
+    return await repository.pending_follow_requests_count(session, account_id)
+
+
+# Finding accounts.
+
+async def account(session: AsyncSession, account_id: int) -> Account | None:
+    return await repository.by_id(session, account_id)
+
+
+async def account_of_token(session: AsyncSession, token_id: int) -> Account | None:
+    """The account a token acts for, loaded in `session` (fresh, and safe to change)."""
+    return await repository.account_of_token(session, token_id)
+
+
+async def accounts_by_ids(session: AsyncSession, account_ids: list[int]) -> dict[int, Account]:
+    """Accounts by id, one query for the lot."""
+    return await repository.by_ids(session, account_ids)
+
+
+def local_username(settings: Settings, acct: str) -> str | None:
+    """The username in `acct` (`alice`, `@alice`, `alice@this.domain`); None for another domain."""
+    handle = acct.strip().lstrip("@")
+    username, _, domain = handle.partition("@")
+    if domain:
+        ours = settings.domain.lower()
+        if domain.lower() not in (ours, ours.split(":")[0]):
+            return None
+    return username if USERNAME.match(username) else None
+
+
+async def lookup(session: AsyncSession, settings: Settings, acct: str) -> Account | None:
+    """The local account `acct` names, or None."""
+    username = local_username(settings, acct)
+    return await repository.by_username(session, username) if username else None
+
+
+async def search(session: AsyncSession, query: str, *, viewer_id: int, limit: int, offset: int,
+                 following_only: bool = False) -> list[Account]:
+    """Accounts whose username or display name starts with the query; never suspended ones, and never
+    one that blocks the viewer or that the viewer blocks."""
+    prefix = query.strip().lstrip("@").split("@")[0].strip()
+    if not prefix:
+        return []
+    hidden = await graph.blocked_either_way(session, viewer_id)
+    only = await graph.following_ids(session, viewer_id) if following_only else None
+    return await repository.search(session, prefix, exclude_ids=hidden, only_ids=only, limit=limit,
+                                   offset=offset)
+
+
+@dataclass(frozen=True)
+class InstanceStats:
+    users: int
+    active_month: int
+    statuses: int
+
+
+async def instance_stats(session: AsyncSession) -> InstanceStats:
+    """Counts the instance and nodeinfo endpoints publish."""
+    since = clock.utcnow_naive() - ACTIVE_WINDOW
+    return InstanceStats(users=await repository.user_count(session),
+                         active_month=await repository.active_user_count(session, since),
+                         statuses=await repository.local_status_count(session))
+
+
+async def contact_account(session: AsyncSession) -> Account | None:
+    """The account people can write to about the instance: the first admin."""
+    return await repository.first_admin(session)
