@@ -115,7 +115,19 @@ def parse_junit(path: Path) -> SuiteResult:
     return result
 
 
-def summary_text(result: SuiteResult) -> str:
+def server_crashes(server_log: str) -> Counter:
+    """Each distinct unhandled error in our log: 'METHOD /route -> ExceptionType: message', counted."""
+    crashes: Counter = Counter()
+    blocks = re.split(r"^unhandled error on ", server_log, flags=re.M)[1:]
+    for block in blocks:
+        lines = block.splitlines()
+        route = re.sub(r"/\d+", "/:id", lines[0].strip())
+        error = next((line for line in lines[1:] if line and not line.startswith((" ", "Traceback"))), "?")
+        crashes[f"{route} -> {re.sub(r' at 0x[0-9a-f]+', '', error)[:200]}"] += 1
+    return crashes
+
+
+def summary_text(result: SuiteResult, crashes: Counter) -> str:
     lines = [f"Mastodon.py {VERSION} suite against Starling: {result.total('passed')} passed, "
              f"{result.total('failed')} failed, {result.total('error')} errors, "
              f"{result.total('skipped')} skipped", ""]
@@ -127,6 +139,8 @@ def summary_text(result: SuiteResult) -> str:
     lines += [f"  {test_id}: {message}" for test_id, message in result.failures]
     lines += ["", f"Tests that saw a 500 from Starling ({len(result.server_errors)}):"]
     lines += [f"  {test_id}" for test_id in result.server_errors]
+    lines += ["", f"Unhandled errors in Starling's log ({sum(crashes.values())}):"]
+    lines += [f"  {n:3}x {crash}" for crash, n in crashes.most_common()]
     return "\n".join(lines) + "\n"
 
 
@@ -165,13 +179,13 @@ def test_mastodon_py_suite(tmp_path):
     (OUTPUT / "mastodon_py_server.log").write_text(server_log)
     assert junit.exists(), f"their pytest wrote no report (exit {run.returncode}):\n{output[-3000:]}"
     result = parse_junit(junit)
-    text = summary_text(result)
+    crashes = server_crashes(server_log)
+    text = summary_text(result, crashes)
     (OUTPUT / "mastodon_py_summary.txt").write_text(text)
     print(text)
 
-    crashes = re.findall(r"unhandled error on .*", server_log)
     assert not result.server_errors and not crashes, (
-        f"Starling answered 500 in: {result.server_errors}\n{crashes[:20]}")
+        f"Starling answered 500 in: {result.server_errors}\n{list(crashes)[:20]}")
     assert result.total("passed") >= PASS_FLOOR, (
         f"only {result.total('passed')} of Mastodon.py's tests passed (floor {PASS_FLOOR}); "
         "see test-output/mastodon_py_summary.txt")
