@@ -51,7 +51,12 @@ def account_entity(ctx: AppContext, account: Account, *, source: bool = False) -
         ],
     }
     if account.suspended_at is not None:
-        entity["suspended"] = True
+        # Mastodon's suspended shape: the profile is withheld, only the identity and counts remain.
+        missing_avatar = f"{ctx.settings.base_url}{MISSING_AVATAR}"
+        missing_header = f"{ctx.settings.base_url}{MISSING_HEADER}"
+        entity.update(suspended=True, display_name="", note="", fields=[], emojis=[], locked=False, bot=False,
+                      discoverable=False, avatar=missing_avatar, avatar_static=missing_avatar,
+                      header=missing_header, header_static=missing_header)
     if source:
         entity["source"] = {
             "privacy": account.default_privacy,
