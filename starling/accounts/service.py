@@ -179,8 +179,12 @@ async def ensure_admin(session: AsyncSession, settings: Settings) -> str | None:
 
 
 async def list_accounts(session: AsyncSession) -> list[Account]:
-    """Every local account, oldest first."""
-    return await repository.all_accounts(session)
+    """Every local account, oldest first, detached from the session so they stay readable after it ends
+    (a read session ends in a rollback, which would expire them)."""
+    accounts = await repository.all_accounts(session)
+    for account in accounts:
+        session.expunge(account)
+    return accounts
 
 
 # Profiles.
