@@ -1,0 +1,236 @@
+"""Every query on statuses, edits, mentions, tags, favourites, bookmarks, pins and idempotency keys."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Select, case, delete, func, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from starling.accounts.models import Account
+from starling.posts.models import (
+    Bookmark,
+    Favourite,
+    IdempotencyKey,
+    Mention,
+    Pin,
+    Status,
+    StatusEdit,
+    StatusTag,
+    Tag,
+)
+
+
+async def by_id(session: AsyncSession, status_id: int) -> Status | None:
+    return await session.get(Status, status_id)
+
+
+async def by_ids(session: AsyncSession, status_ids: Iterable[int]) -> dict[int, Status]:
+    wanted = set(status_ids)
+    if not wanted:
+        return {}
+    return {s.id: s for s in await session.scalars(select(Status).where(Status.id.in_(wanted)))}
+
+
+async def mentioned_among(session: AsyncSession, account_id: int, status_ids: Iterable[int]) -> set[int]:
+    """Which of `status_ids` mention `account_id`."""
+    wanted = set(status_ids)
+    if not wanted:
+        return set()
+    return set(await session.scalars(select(Mention.status_id).where(
+        Mention.account_id == account_id, Mention.status_id.in_(wanted))))
+
+
+async def mentions_of(session: AsyncSession, status_ids: Iterable[int]) -> list[tuple[int, int]]:
+    """(status_id, account_id) for every mention in `status_ids`."""
+    wanted = set(status_ids)
+    if not wanted:
+        return []
+    rows = await session.execute(select(Mention.status_id, Mention.account_id)
+                                 .where(Mention.status_id.in_(wanted)))
+    return [(s, a) for s, a in rows]
+
+
+async def mentioned_account_ids(session: AsyncSession, status_id: int) -> set[int]:
+    return set(await session.scalars(select(Mention.account_id).where(Mention.status_id == status_id)))
+
+
+async def tags_of(session: AsyncSession, status_ids: Iterable[int]) -> list[tuple[int, Tag]]:
+    wanted = set(status_ids)
+    if not wanted:
+        return []
+    rows = await session.execute(select(StatusTag.status_id, Tag).join(Tag, Tag.id == StatusTag.tag_id)
+                                 .where(StatusTag.status_id.in_(wanted)).order_by(Tag.name))
+    return [(s, t) for s, t in rows]
+
+
+async def tags_by_names(session: AsyncSession, names: Iterable[str]) -> dict[str, Tag]:
+    wanted = {n.lower() for n in names}
+    if not wanted:
+        return {}
+    return {t.name: t for t in await session.scalars(select(Tag).where(Tag.name.in_(wanted)))}
+
+
+async def replace_tags(session: AsyncSession, status_id: int, tag_ids: Iterable[int]) -> None:
+    await session.execute(delete(StatusTag).where(StatusTag.status_id == status_id))
+    for tag_id in set(tag_ids):
+        session.add(StatusTag(status_id=status_id, tag_id=tag_id))
+
+
+async def _among(session: AsyncSession, model, account_id: int, status_ids: Iterable[int]) -> set[int]:
+    wanted = set(status_ids)
+    if not wanted:
+        return set()
+    return set(await session.scalars(select(model.status_id).where(
+        model.account_id == account_id, model.status_id.in_(wanted))))
+
+
+async def favourited_among(session: AsyncSession, account_id: int, status_ids: Iterable[int]) -> set[int]:
+    return await _among(session, Favourite, account_id, status_ids)
+
+
+async def bookmarked_among(session: AsyncSession, account_id: int, status_ids: Iterable[int]) -> set[int]:
+    return await _among(session, Bookmark, account_id, status_ids)
+
+
+async def pinned_among(session: AsyncSession, account_id: int, status_ids: Iterable[int]) -> set[int]:
+    return await _among(session, Pin, account_id, status_ids)
+
+
+async def reblogged_among(session: AsyncSession, account_id: int, status_ids: Iterable[int]) -> set[int]:
+    """Which of `status_ids` `account_id` has boosted."""
+    wanted = set(status_ids)
+    if not wanted:
+        return set()
+    return set(await session.scalars(select(Status.reblog_of_id).where(
+        Status.account_id == account_id, Status.reblog_of_id.in_(wanted))))
+
+
+async def boost_by(session: AsyncSession, account_id: int, original_id: int) -> Status | None:
+    return await session.scalar(select(Status).where(Status.account_id == account_id,
+                                                     Status.reblog_of_id == original_id))
+
+
+async def boosts_of(session: AsyncSession, original_id: int) -> list[tuple[int, int]]:
+    """(boost id, booster id) of every boost of `original_id`."""
+    rows = await session.execute(select(Status.id, Status.account_id)
+                                 .where(Status.reblog_of_id == original_id))
+    return [(i, a) for i, a in rows]
+
+
+async def favourite_of(session: AsyncSession, account_id: int, status_id: int) -> Favourite | None:
+    return await session.scalar(select(Favourite).where(Favourite.account_id == account_id,
+                                                        Favourite.status_id == status_id))
+
+
+async def bookmark_of(session: AsyncSession, account_id: int, status_id: int) -> Bookmark | None:
+    return await session.scalar(select(Bookmark).where(Bookmark.account_id == account_id,
+                                                       Bookmark.status_id == status_id))
+
+
+async def pin_of(session: AsyncSession, account_id: int, status_id: int) -> Pin | None:
+    return await session.scalar(select(Pin).where(Pin.account_id == account_id, Pin.status_id == status_id))
+
+
+async def pin_count(session: AsyncSession, account_id: int) -> int:
+    stmt = select(func.count()).select_from(Pin).where(Pin.account_id == account_id)
+    return await session.scalar(stmt) or 0
+
+
+async def idempotent_status_id(session: AsyncSession, account_id: int, key: str, *,
+                               since: datetime) -> int | None:
+    """The status a key recorded no earlier than `since` stands for."""
+    return await session.scalar(select(IdempotencyKey.status_id).where(
+        IdempotencyKey.account_id == account_id, IdempotencyKey.key == key,
+        IdempotencyKey.created_at >= since))
+
+
+def _clamped(column, delta: int):
+    """`column + delta`, never below zero (a counter repaired by a retried job must not go negative)."""
+    return case((column + delta < 0, 0), else_=column + delta)
+
+
+async def bump_status(session: AsyncSession, status_id: int, *, replies: int = 0, reblogs: int = 0,
+                      favourites: int = 0) -> None:
+    values = {}
+    if replies:
+        values["replies_count"] = _clamped(Status.replies_count, replies)
+    if reblogs:
+        values["reblogs_count"] = _clamped(Status.reblogs_count, reblogs)
+    if favourites:
+        values["favourites_count"] = _clamped(Status.favourites_count, favourites)
+    if values:
+        await session.execute(update(Status).where(Status.id == status_id).values(**values)
+                              .execution_options(synchronize_session=False))
+
+
+async def bump_statuses_count(session: AsyncSession, account_ids: Iterable[int], delta: int,
+                              *, last_status_at: datetime | None = None) -> None:
+    """The posts-owned counters on account rows: statuses_count (boosts count, as on Mastodon)."""
+    for account_id, times in Counter(account_ids).items():
+        values: dict = {"statuses_count": _clamped(Account.statuses_count, delta * times)}
+        if last_status_at is not None:
+            values["last_status_at"] = last_status_at
+        await session.execute(update(Account).where(Account.id == account_id).values(**values)
+                              .execution_options(synchronize_session=False))
+
+
+async def delete_statuses(session: AsyncSession, status_ids: Iterable[int]) -> None:
+    """Delete rows; mentions, tags, favourites, bookmarks, pins and edits go by ON DELETE CASCADE,
+    media attachments are released by ON DELETE SET NULL (so delete-and-redraft can reuse them)."""
+    wanted = set(status_ids)
+    if wanted:
+        await session.execute(delete(Status).where(Status.id.in_(wanted))
+                              .execution_options(synchronize_session=False))
+
+
+async def edits_of(session: AsyncSession, status_id: int) -> list[StatusEdit]:
+    return list(await session.scalars(select(StatusEdit).where(StatusEdit.status_id == status_id)
+                                      .order_by(StatusEdit.id)))
+
+
+async def has_edits(session: AsyncSession, status_id: int) -> bool:
+    stmt = select(StatusEdit.id).where(StatusEdit.status_id == status_id).limit(1)
+    return await session.scalar(stmt) is not None
+
+
+async def ancestor_ids(session: AsyncSession, status: Status, depth: int) -> list[int]:
+    """IDs up the reply chain from `status` (not included), nearest first, at most `depth` of them.
+    One recursive query."""
+    if status.in_reply_to_id is None:
+        return []
+    chain = (select(Status.id, Status.in_reply_to_id, literal(1).label("depth"))
+             .where(Status.id == status.in_reply_to_id).cte("ancestors", recursive=True))
+    chain = chain.union_all(
+        select(Status.id, Status.in_reply_to_id, chain.c.depth + 1)
+        .join(chain, Status.id == chain.c.in_reply_to_id)
+        .where(chain.c.depth < depth, Status.id < chain.c.id))
+    rows = await session.execute(select(chain.c.id).order_by(chain.c.depth))
+    return [r[0] for r in rows]
+
+
+async def descendant_ids(session: AsyncSession, status_id: int, *, depth: int, limit: int) -> list[int]:
+    """IDs of replies below `status_id`, breadth first (by depth, then oldest first). One recursive query."""
+    tree = (select(Status.id, literal(1).label("depth")).where(Status.in_reply_to_id == status_id)
+            .cte("descendants", recursive=True))
+    tree = tree.union_all(
+        select(Status.id, tree.c.depth + 1).join(tree, Status.in_reply_to_id == tree.c.id)
+        .where(tree.c.depth < depth, Status.id > tree.c.id))
+    rows = await session.execute(select(tree.c.id).order_by(tree.c.depth, tree.c.id).limit(limit))
+    return [r[0] for r in rows]
+
+
+def favourites_page(status_id: int) -> Select:
+    """(favourite id, account id) of a status's favourites, for the caller to paginate by favourite id."""
+    return select(Favourite.id, Favourite.account_id).where(Favourite.status_id == status_id)
+
+
+def boosts_page(status_id: int) -> Select:
+    """(boost id, account id) of a status's boosts, for the caller to paginate by boost id."""
+    return select(Status.id, Status.account_id).where(Status.reblog_of_id == status_id)
+
+
+async def rows(session: AsyncSession, stmt: Select) -> list[tuple]:
+    return [tuple(r) for r in await session.execute(stmt)]
