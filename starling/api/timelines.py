@@ -1,0 +1,127 @@
+"""Timelines: home, public, hashtag, list, an account's statuses, favourites and bookmarks. Every one is
+paginated with max_id / since_id / min_id / limit and answers with Mastodon's Link header."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from starling.api.deps import Auth, Ctx, OptionalAuth, ReadSession, scoped
+from starling.api.entities.status import status_entities
+from starling.api.pagination import page_params, set_link_header
+from starling.api.params import query_params
+from starling.api.responses import JSON
+from starling.context import AppContext
+from starling.errors import Forbidden, NotFound
+from starling.search.service import normalize_tag
+from starling.timelines import service as timelines
+from starling.timelines.service import TimelinePage
+
+router = APIRouter()
+
+
+def me(auth: Auth) -> int:
+    """The token's account ID, from the identity key: the Account was loaded in a session now closed."""
+    return inspect(auth.account).identity[0]
+
+
+def viewer_reading(auth: Auth | None, scope: str = "read:statuses") -> int | None:
+    """The signed-in viewer's ID (None when logged out). A token, when sent, must hold `scope`."""
+    if auth is None:
+        return None
+    if not auth.has(scope):
+        raise Forbidden("This action is outside the authorized scopes")
+    return me(auth) if auth.account is not None else None
+
+
+async def render_page(request: Request, session: AsyncSession, ctx: AppContext, page: TimelinePage,
+                      viewer_id: int | None) -> JSON:
+    response = JSON(await status_entities(session, ctx, page.statuses, viewer_id))
+    set_link_header(request, response, page.first_id, page.last_id)
+    return response
+
+
+def _id(value: int) -> int:
+    if value >= 2**63:
+        raise NotFound()
+    return value
+
+
+@router.get("/api/v1/timelines/home")
+async def home(request: Request, session: ReadSession, ctx: Ctx,
+               auth: Annotated[Auth, Depends(scoped("read:statuses"))]) -> JSON:
+    page = await timelines.home_timeline(session, me(auth), page_params(request),
+                                         settings=ctx.settings)
+    return await render_page(request, session, ctx, page, me(auth))
+
+
+@router.get("/api/v1/timelines/public")
+async def public(request: Request, session: ReadSession, ctx: Ctx, auth: OptionalAuth) -> JSON:
+    viewer_id = viewer_reading(auth)
+    params = query_params(request)
+    page = await timelines.public_timeline(
+        session, viewer_id, page_params(request), local=bool(params.bool("local", False)),
+        remote=bool(params.bool("remote", False)), only_media=bool(params.bool("only_media", False)))
+    return await render_page(request, session, ctx, page, viewer_id)
+
+
+def _tag_names(values: list) -> list[str]:
+    names = (normalize_tag(v) for v in values if isinstance(v, str))
+    return [n for n in names if n]
+
+
+@router.get("/api/v1/timelines/tag/{hashtag}")
+async def tag(hashtag: str, request: Request, session: ReadSession, ctx: Ctx, auth: OptionalAuth) -> JSON:
+    viewer_id = viewer_reading(auth)
+    params = query_params(request)
+    name = normalize_tag(hashtag)
+    if name is None:
+        return JSON([])
+    page = await timelines.tag_timeline(
+        session, viewer_id, page_params(request), name, any_of=_tag_names(params.list("any")),
+        all_of=_tag_names(params.list("all")), none_of=_tag_names(params.list("none")),
+        local=bool(params.bool("local", False)), remote=bool(params.bool("remote", False)),
+        only_media=bool(params.bool("only_media", False)))
+    return await render_page(request, session, ctx, page, viewer_id)
+
+
+@router.get("/api/v1/timelines/list/{list_id:int}")
+async def list_timeline(list_id: int, request: Request, session: ReadSession, ctx: Ctx,
+                        auth: Annotated[Auth, Depends(scoped("read:lists"))]) -> JSON:
+    page = await timelines.list_timeline(session, me(auth), _id(list_id), page_params(request))
+    return await render_page(request, session, ctx, page, me(auth))
+
+
+@router.get("/api/v1/accounts/{account_id:int}/statuses")
+async def account_statuses(account_id: int, request: Request, session: ReadSession, ctx: Ctx,
+                           auth: OptionalAuth) -> JSON:
+    viewer_id = viewer_reading(auth)
+    params = query_params(request)
+    tagged = params.str("tagged", max_length=200)
+    tagged_name = normalize_tag(tagged) if tagged else None
+    if tagged and tagged_name is None:
+        return JSON([])
+    page = await timelines.account_statuses(
+        session, _id(account_id), viewer_id, page_params(request),
+        exclude_replies=bool(params.bool("exclude_replies", False)),
+        exclude_reblogs=bool(params.bool("exclude_reblogs", False)),
+        only_media=bool(params.bool("only_media", False)), pinned=bool(params.bool("pinned", False)),
+        tagged=tagged_name)
+    return await render_page(request, session, ctx, page, viewer_id)
+
+
+@router.get("/api/v1/favourites")
+async def favourites(request: Request, session: ReadSession, ctx: Ctx,
+                     auth: Annotated[Auth, Depends(scoped("read:favourites"))]) -> JSON:
+    page = await timelines.favourited_statuses(session, me(auth), page_params(request))
+    return await render_page(request, session, ctx, page, me(auth))
+
+
+@router.get("/api/v1/bookmarks")
+async def bookmarks(request: Request, session: ReadSession, ctx: Ctx,
+                    auth: Annotated[Auth, Depends(scoped("read:bookmarks"))]) -> JSON:
+    page = await timelines.bookmarked_statuses(session, me(auth), page_params(request))
+    return await render_page(request, session, ctx, page, me(auth))
