@@ -53,7 +53,6 @@ class Relationship:
     muting_notifications: bool = False
     requested: bool = False
     requested_by: bool = False
-    mute_expires_at: datetime | None = None
 
 
 async def _target(session: AsyncSession, target_id: int, *, allow_suspended: bool = False) -> Account:
@@ -242,7 +241,6 @@ async def relationships(session: AsyncSession, viewer_id: int,
             muting_notifications=bool(mute_row.hide_notifications) if mute_row is not None else False,
             requested=target_id in rows["requested"],
             requested_by=target_id in rows["requested_by"],
-            mute_expires_at=mute_row.expires_at if mute_row is not None else None,
         ))
     return out
 

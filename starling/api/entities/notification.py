@@ -15,12 +15,16 @@ async def notification_entities(session: AsyncSession, ctx: AppContext, views: l
                                 viewer_id: int) -> list[dict]:
     """Entities for `views` in order; the statuses of the whole page are hydrated in one batch."""
     statuses = list({v.status.id: v.status for v in views if v.status is not None}.values())
-    rendered = dict(zip([s.id for s in statuses], await status_entities(session, ctx, statuses, viewer_id),
-                        strict=True)) if statuses else {}
+    rendered: dict[str, dict] = {}
+    if statuses:
+        rendered = {e["id"]: e for e in await status_entities(session, ctx, statuses, viewer_id)}
     accounts: dict[int, dict] = {}
     out = []
     for view in views:
         n = view.notification
+        status = rendered.get(str(view.status.id)) if view.status is not None else None
+        if view.status is not None and status is None:
+            continue  # the status could not be rendered for this reader: leave the entry out
         if view.account.id not in accounts:
             accounts[view.account.id] = account_entity(ctx, view.account)
         entity = {
@@ -30,7 +34,7 @@ async def notification_entities(session: AsyncSession, ctx: AppContext, views: l
             "created_at": clock.iso(n.created_at),
             "account": accounts[view.account.id],
         }
-        if view.status is not None:
-            entity["status"] = rendered[view.status.id]
+        if status is not None:
+            entity["status"] = status
         out.append(entity)
     return out
