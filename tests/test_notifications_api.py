@@ -3,8 +3,6 @@ unread count against the marker, and hiding senders that are blocked or muted af
 
 from __future__ import annotations
 
-import pytest
-
 from starling import clock, ids
 from starling.graph import service as graph
 from starling.notifications import service as notifications
@@ -157,11 +155,6 @@ async def test_notification_scopes(client, cast, ctx, make_account):
     assert (await client.get(URL)).status_code == 401
 
 
-STATUS_STUB = ("needs posts.service.visible_statuses and api/entities/status.status_entities "
-               "(helper B's posts work; both still raise NotImplementedError)")
-
-
-@pytest.mark.xfail(raises=NotImplementedError, reason=STATUS_STUB)
 async def test_status_notifications_carry_the_status_and_hide_invisible_ones(client, cast, ctx):
     async with ctx.db.write() as s:
         await graph.follow(s, cast.bob.id, cast.alice.id)
@@ -183,3 +176,19 @@ async def test_status_notifications_carry_the_status_and_hide_invisible_ones(cli
         await graph.unfollow(s, cast.bob.id, cast.alice.id)
     body = (await client.get(URL, params=[("exclude_types[]", "follow")], headers=cast.bob.headers)).json()
     assert [n["type"] for n in body] == ["mention"]
+
+
+async def test_posting_a_mention_notifies_through_the_status_job(client, cast, drain):
+    r = await client.post("/api/v1/statuses", headers=cast.alice.headers, json={"status": "hello @bob"})
+    assert r.status_code == 200, r.text
+    status_id = r.json()["id"]
+    await drain()
+    body = (await client.get(URL, params=[("types[]", "mention")], headers=cast.bob.headers)).json()
+    assert [(n["type"], n["account"]["username"], n["status"]["id"]) for n in body] == [
+        ("mention", "alice", status_id)]
+    # Favourite and boost notify the author through the posts work, and show up with their status.
+    await client.post(f"/api/v1/statuses/{status_id}/favourite", headers=cast.bob.headers)
+    await client.post(f"/api/v1/statuses/{status_id}/reblog", headers=cast.bob.headers)
+    body = (await client.get(URL, headers=cast.alice.headers)).json()
+    assert sorted(n["type"] for n in body) == ["favourite", "reblog"]
+    assert {n["status"]["id"] for n in body} == {status_id}
