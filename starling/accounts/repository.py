@@ -9,7 +9,6 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling.accounts.models import AccessToken, Account, Application, AuthorizationCode, InstanceSetting
-from starling.graph.models import FollowRequest
 
 
 async def by_id(session: AsyncSession, account_id: int) -> Account | None:
@@ -114,11 +113,6 @@ async def local_status_count(session: AsyncSession) -> int:
     """Statuses by local accounts, from the per-account counters (no scan of the statuses table)."""
     return await session.scalar(select(func.coalesce(func.sum(Account.statuses_count), 0))
                                 .where(Account.suspended_at.is_(None))) or 0
-
-
-async def pending_follow_requests_count(session: AsyncSession, account_id: int) -> int:
-    return await session.scalar(select(func.count()).select_from(FollowRequest)
-                                .where(FollowRequest.target_account_id == account_id)) or 0
 
 
 # Applications, codes and tokens.

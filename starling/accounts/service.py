@@ -17,6 +17,7 @@ from starling.accounts.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, n
 from starling.config import Settings
 from starling.errors import Forbidden, Unprocessable
 from starling.graph import repository as graph
+from starling.graph import service as graph_service
 
 USERNAME = re.compile(r"^[A-Za-z0-9_]{1,30}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
@@ -265,7 +266,7 @@ async def update_profile(session: AsyncSession, account_id: int, changes: Profil
 
 async def follow_requests_count(session: AsyncSession, account_id: int) -> int:
     """Follow requests waiting for `account_id` to answer."""
-    return await repository.pending_follow_requests_count(session, account_id)
+    return await graph_service.follow_request_count(session, account_id)
 
 
 # Finding accounts.
