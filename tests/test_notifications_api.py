@@ -3,6 +3,8 @@ unread count against the marker, and hiding senders that are blocked or muted af
 
 from __future__ import annotations
 
+from sqlalchemy import event
+
 from starling import clock, ids
 from starling.graph import service as graph
 from starling.notifications import service as notifications
@@ -192,3 +194,35 @@ async def test_posting_a_mention_notifies_through_the_status_job(client, cast, d
     body = (await client.get(URL, headers=cast.alice.headers)).json()
     assert sorted(n["type"] for n in body) == ["favourite", "reblog"]
     assert {n["status"]["id"] for n in body} == {status_id}
+
+
+async def test_listing_uses_a_bounded_number_of_queries(client, cast, ctx, drain, make_account):
+    fans = [await make_account(f"fan{i}") for i in range(8)]
+    status_id = await _post(client, cast.bob, "a post to react to")
+    for fan in fans:
+        await client.post(f"/api/v1/statuses/{status_id}/favourite", headers=fan.headers)
+        await client.post(f"/api/v1/accounts/{cast.bob.id}/follow", headers=fan.headers)
+    await drain()
+
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, params, context, executemany):
+        seen.append(statement)
+
+    async def queries_for(limit: int) -> int:
+        seen.clear()
+        event.listen(ctx.db.read_engine.sync_engine, "before_cursor_execute", count)
+        try:
+            r = await client.get(URL, params={"limit": limit}, headers=cast.bob.headers)
+        finally:
+            event.remove(ctx.db.read_engine.sync_engine, "before_cursor_execute", count)
+        assert len(r.json()) == limit
+        return len(seen)
+
+    assert await queries_for(2) == await queries_for(16)
+
+
+async def _post(client, who, text: str) -> str:
+    r = await client.post("/api/v1/statuses", headers=who.headers, json={"status": text})
+    assert r.status_code == 200, r.text
+    return r.json()["id"]
