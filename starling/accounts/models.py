@@ -82,8 +82,8 @@ class AccessToken(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(100), unique=True)
-    application_id: Mapped[int | None] = mapped_column(ForeignKey("oauth_applications.id", ondelete="CASCADE"),
-                                                       index=True)
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("oauth_applications.id", ondelete="CASCADE"), index=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     scopes: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = created_at_column()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,8 +30,12 @@ Details = dict[str, list[dict[str, str]]]
 _LABELS = {"username": "Username", "email": "Email", "password": "Password", "agreement": "Agreement",
            "locale": "Locale", "reason": "Reason", "display_name": "Display name", "note": "Note",
            "fields": "Fields", "source.privacy": "Source privacy", "source.language": "Source language"}
-# A real argon2 hash to verify against when no account matches, so a miss costs what a hit costs.
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+@cache
+def _dummy_hash() -> str:
+    """A real argon2 hash to verify against when no account matches, so a miss costs what a hit costs."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def _add(details: Details, name: str, code: str, description: str) -> None:
@@ -133,7 +138,7 @@ async def authenticate(session: AsyncSession, login: str, password: str) -> Acco
         return None
     account = await repository.by_login(session, login.strip())
     if account is None or not account.password_hash:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         return None
     if not verify_password(account.password_hash, password):
         return None
@@ -206,12 +211,11 @@ class ProfileChanges:
     language: str | None = None
     avatar_key: str | None = None
     header_key: str | None = None
-    problems: Details = field(default_factory=dict)
 
 
 def check_profile_changes(changes: ProfileChanges) -> None:
     """Reject a change set Mastodon would reject (422), before any file is stored."""
-    details: Details = dict(changes.problems)
+    details: Details = {}
     if changes.display_name is not None and len(changes.display_name) > policy.DISPLAY_NAME_MAX:
         _add(details, "display_name", "ERR_TOO_LONG",
              f"is too long (maximum is {policy.DISPLAY_NAME_MAX} characters)")
