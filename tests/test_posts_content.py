@@ -52,8 +52,8 @@ def test_brackets_around_urls():
 
 
 def test_mentions_of_existing_local_accounts_are_linked():
-    rendered = render("hi @bob and @BOB and @carol@social.test, not @nobody or @bob@elsewhere.test or a@bob.com",
-                      base_url=BASE, domain="social.test", accounts=ACCOUNTS)
+    text = "hi @bob and @BOB and @carol@social.test, not @nobody or @bob@elsewhere.test or a@bob.com"
+    rendered = render(text, base_url=BASE, domain="social.test", accounts=ACCOUNTS)
     assert ('<span class="h-card" translate="no"><a href="https://social.test/@Bob" class="u-url mention">'
             '@<span>Bob</span></a></span>') in rendered.html
     assert "@nobody" in rendered.html and "@bob@elsewhere.test" in rendered.html
@@ -64,8 +64,8 @@ def test_mentions_of_existing_local_accounts_are_linked():
 def test_hashtags_are_linked_and_extracted_once_each():
     rendered = render("#Python and #python, #café, #123, url#frag, (#ok)", base_url=BASE,
                       domain="social.test", accounts={})
-    assert ('<a href="https://social.test/tags/Python" class="mention hashtag" rel="tag">#<span>Python</span></a>'
-            in rendered.html)
+    assert ('<a href="https://social.test/tags/Python" class="mention hashtag" rel="tag">'
+            '#<span>Python</span></a>') in rendered.html
     assert rendered.tags == ["Python", "café", "ok"]
     assert "#123" in rendered.html and "tags/123" not in rendered.html
     assert "url#frag" in rendered.html

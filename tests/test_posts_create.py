@@ -32,11 +32,11 @@ async def test_post_returns_the_full_mastodon_entity(client, cast, ctx):
                           spoiler_text="", visibility="unlisted")
     assert response.status_code == 200, response.text
     body = response.json()
-    for name in ("id", "created_at", "in_reply_to_id", "in_reply_to_account_id", "sensitive", "spoiler_text",
-                 "visibility", "language", "uri", "url", "replies_count", "reblogs_count", "favourites_count",
-                 "edited_at", "favourited", "reblogged", "muted", "bookmarked", "pinned", "content", "filtered",
-                 "reblog", "application", "account", "media_attachments", "mentions", "tags", "emojis", "card",
-                 "poll"):
+    for name in ("id", "created_at", "in_reply_to_id", "in_reply_to_account_id", "sensitive",
+                 "spoiler_text", "visibility", "language", "uri", "url", "replies_count", "reblogs_count",
+                 "favourites_count", "edited_at", "favourited", "reblogged", "muted", "bookmarked", "pinned",
+                 "content", "filtered", "reblog", "application", "account", "media_attachments", "mentions",
+                 "tags", "emojis", "card", "poll"):
         assert name in body, name
     assert isinstance(body["id"], str) and body["id"].isdigit()
     assert body["visibility"] == "unlisted" and body["language"] == "en"
@@ -52,7 +52,8 @@ async def test_post_returns_the_full_mastodon_entity(client, cast, ctx):
     assert body["pinned"] is False and body["filtered"] == [] and body["edited_at"] is None
     async with ctx.db.read() as session:
         status_id = int(body["id"])
-        assert await session.scalar(select(Mention.account_id).where(Mention.status_id == status_id)) == cast.bob.id
+        mentioned = await session.scalar(select(Mention.account_id).where(Mention.status_id == status_id))
+        assert mentioned == cast.bob.id
         tag = await session.scalar(select(Tag).join(StatusTag).where(StatusTag.status_id == status_id))
         assert (tag.name, tag.display_name) == ("intro", "Intro")
         job = await session.scalar(select(Job).where(Job.kind == "status.created"))
@@ -133,7 +134,8 @@ async def test_reply_to_a_direct_post_stays_direct_by_default(client, cast):
     reply = await post(client, cast.alice, status="@bob hi back", in_reply_to_id=dm["id"])
     assert reply.status_code == 200
     assert reply.json()["visibility"] == "direct"
-    explicit = await post(client, cast.alice, status="@bob loud", in_reply_to_id=dm["id"], visibility="public")
+    explicit = await post(client, cast.alice, status="@bob loud", in_reply_to_id=dm["id"],
+                          visibility="public")
     assert explicit.json()["visibility"] == "public"
 
 
@@ -199,7 +201,7 @@ async def test_batch_show_skips_unknown_and_invisible(client, cast):
 
 
 async def test_losing_an_idempotency_race_returns_the_winner(client, cast, ctx):
-    """The insert of the key decides a race: the loser's insert fails and it answers with the winner's post."""
+    """The insert of the key decides a race: the loser's insert fails; it answers with the winner's post."""
     from starling.posts import service
 
     winner = (await client.post("/api/v1/statuses", headers={**cast.alice.headers, "Idempotency-Key": "race"},

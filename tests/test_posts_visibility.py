@@ -44,7 +44,8 @@ async def test_direct_post_is_only_for_the_mentioned(client, cast, ctx):
     assert await status_code(client, dm["id"], cast.carol) == 200
     assert await status_code(client, dm["id"], cast.bob) == 404
     assert await status_code(client, dm["id"]) == 404
-    assert (await client.get(f"/api/v1/statuses/{dm['id']}/context", headers=cast.bob.headers)).status_code == 404
+    context = await client.get(f"/api/v1/statuses/{dm['id']}/context", headers=cast.bob.headers)
+    assert context.status_code == 404
     assert (await client.get(f"/api/v1/statuses/{dm['id']}/favourited_by")).status_code == 404
 
 
@@ -99,14 +100,17 @@ async def test_boost_of_a_post_hidden_by_a_block_is_hidden(client, cast, ctx):
 async def test_context_is_filtered_for_the_viewer(client, cast, ctx):
     root = await post(client, cast.alice, status="root")
     first = await post(client, cast.bob, status="first reply", in_reply_to_id=root["id"])
-    hidden = await post(client, cast.bob, status="private reply", in_reply_to_id=root["id"], visibility="private")
+    hidden = await post(client, cast.bob, status="private reply", in_reply_to_id=root["id"],
+                        visibility="private")
     deeper = await post(client, cast.carol, status="deeper", in_reply_to_id=first["id"])
     deepest = await post(client, cast.eve, status="deepest", in_reply_to_id=deeper["id"])
     await follow(ctx, cast.alice, cast.bob)
 
-    as_alice = (await client.get(f"/api/v1/statuses/{root['id']}/context", headers=cast.alice.headers)).json()
+    path = f"/api/v1/statuses/{root['id']}/context"
+    as_alice = (await client.get(path, headers=cast.alice.headers)).json()
     assert as_alice["ancestors"] == []
-    assert [s["id"] for s in as_alice["descendants"]] == [first["id"], hidden["id"], deeper["id"], deepest["id"]]
+    expected = [first["id"], hidden["id"], deeper["id"], deepest["id"]]
+    assert [s["id"] for s in as_alice["descendants"]] == expected
 
     logged_out = (await client.get(f"/api/v1/statuses/{root['id']}/context")).json()
     assert [s["id"] for s in logged_out["descendants"]] == [first["id"], deeper["id"], deepest["id"]]
@@ -118,7 +122,7 @@ async def test_context_is_filtered_for_the_viewer(client, cast, ctx):
     await block(ctx, cast.carol, cast.alice)
     async with ctx.db.write() as session:
         session.add(Mute(id=ids.new_id(), account_id=cast.alice.id, target_account_id=cast.eve.id))
-    blocked_view = (await client.get(f"/api/v1/statuses/{root['id']}/context", headers=cast.alice.headers)).json()
+    blocked_view = (await client.get(path, headers=cast.alice.headers)).json()
     assert [s["id"] for s in blocked_view["descendants"]] == [first["id"], hidden["id"]]
 
 
