@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from sqlalchemy import inspect
 
 from starling import ids
 from starling.api.deps import Auth, Ctx, OptionalAuth, ReadSession, WriteSession, scoped
@@ -24,6 +25,12 @@ WriteBlocks = Annotated[Auth, Depends(scoped("write:blocks"))]
 WriteMutes = Annotated[Auth, Depends(scoped("write:mutes"))]
 ReadFollows = Annotated[Auth, Depends(scoped("read:follows"))]
 NOTE_MAX = 2000
+
+
+def me(auth: Auth) -> int:
+    """The acting account's ID, from its identity key: that outlives the session the token was
+    resolved in, whose end expires the account's loaded attributes."""
+    return inspect(auth.account).identity[0]
 
 
 def path_id(value: int) -> int:
@@ -48,53 +55,53 @@ async def _relationship(session, viewer_id: int, target_id: int) -> JSON:
 async def follow(account_id: int, request: Request, session: WriteSession, auth: WriteFollows) -> JSON:
     target = path_id(account_id)
     params = await body_params(request)
-    await graph.follow(session, auth.account.id, target, reblogs=params.bool("reblogs"),
+    await graph.follow(session, me(auth), target, reblogs=params.bool("reblogs"),
                        notify=params.bool("notify"))
-    return await _relationship(session, auth.account.id, target)
+    return await _relationship(session, me(auth), target)
 
 
 @router.post("/api/v1/accounts/{account_id:int}/unfollow")
 async def unfollow(account_id: int, session: WriteSession, auth: WriteFollows) -> JSON:
     target = path_id(account_id)
-    await graph.unfollow(session, auth.account.id, target)
-    return await _relationship(session, auth.account.id, target)
+    await graph.unfollow(session, me(auth), target)
+    return await _relationship(session, me(auth), target)
 
 
 @router.post("/api/v1/accounts/{account_id:int}/remove_from_followers")
 async def remove_from_followers(account_id: int, session: WriteSession, auth: WriteFollows) -> JSON:
     target = path_id(account_id)
-    await graph.remove_from_followers(session, auth.account.id, target)
-    return await _relationship(session, auth.account.id, target)
+    await graph.remove_from_followers(session, me(auth), target)
+    return await _relationship(session, me(auth), target)
 
 
 @router.post("/api/v1/accounts/{account_id:int}/block")
 async def block(account_id: int, session: WriteSession, auth: WriteBlocks) -> JSON:
     target = path_id(account_id)
-    await graph.block(session, auth.account.id, target)
-    return await _relationship(session, auth.account.id, target)
+    await graph.block(session, me(auth), target)
+    return await _relationship(session, me(auth), target)
 
 
 @router.post("/api/v1/accounts/{account_id:int}/unblock")
 async def unblock(account_id: int, session: WriteSession, auth: WriteBlocks) -> JSON:
     target = path_id(account_id)
-    await graph.unblock(session, auth.account.id, target)
-    return await _relationship(session, auth.account.id, target)
+    await graph.unblock(session, me(auth), target)
+    return await _relationship(session, me(auth), target)
 
 
 @router.post("/api/v1/accounts/{account_id:int}/mute")
 async def mute(account_id: int, request: Request, session: WriteSession, auth: WriteMutes) -> JSON:
     target = path_id(account_id)
     params = await body_params(request)
-    await graph.mute(session, auth.account.id, target, notifications=params.bool("notifications", True),
+    await graph.mute(session, me(auth), target, notifications=params.bool("notifications", True),
                      duration=params.int("duration", 0))
-    return await _relationship(session, auth.account.id, target)
+    return await _relationship(session, me(auth), target)
 
 
 @router.post("/api/v1/accounts/{account_id:int}/unmute")
 async def unmute(account_id: int, session: WriteSession, auth: WriteMutes) -> JSON:
     target = path_id(account_id)
-    await graph.unmute(session, auth.account.id, target)
-    return await _relationship(session, auth.account.id, target)
+    await graph.unmute(session, me(auth), target)
+    return await _relationship(session, me(auth), target)
 
 
 @router.post("/api/v1/accounts/{account_id:int}/note")
@@ -104,7 +111,7 @@ async def note(account_id: int, request: Request, session: WriteSession,
     target = path_id(account_id)
     params = await body_params(request)
     params.str("comment", "", max_length=NOTE_MAX)
-    found = await graph.lookup_relationships(session, auth.account.id, [target], with_suspended=True)
+    found = await graph.lookup_relationships(session, me(auth), [target], with_suspended=True)
     if not found:
         raise NotFound()
     return JSON(relationship_entity(found[0]))
@@ -113,7 +120,7 @@ async def note(account_id: int, request: Request, session: WriteSession,
 @router.get("/api/v1/accounts/relationships")
 async def relationships(request: Request, session: ReadSession, auth: ReadFollows) -> JSON:
     params = query_params(request)
-    rels = await graph.lookup_relationships(session, auth.account.id, id_list(params.list("id")),
+    rels = await graph.lookup_relationships(session, me(auth), id_list(params.list("id")),
                                             with_suspended=bool(params.bool("with_suspended", False)))
     return JSON([relationship_entity(r) for r in rels])
 
@@ -121,7 +128,7 @@ async def relationships(request: Request, session: ReadSession, auth: ReadFollow
 @router.get("/api/v1/accounts/familiar_followers")
 async def familiar_followers(request: Request, session: ReadSession, ctx: Ctx, auth: ReadFollows) -> JSON:
     params = query_params(request)
-    groups = await graph.familiar_followers(session, auth.account.id, id_list(params.list("id")))
+    groups = await graph.familiar_followers(session, me(auth), id_list(params.list("id")))
     return JSON([{"id": str(target), "accounts": [account_entity(ctx, a) for a in found]}
                  for target, found in groups])
 
@@ -136,7 +143,7 @@ def _account_page(request: Request, ctx, rows) -> JSON:
 @router.get("/api/v1/accounts/{account_id:int}/followers")
 async def followers(account_id: int, request: Request, session: ReadSession, ctx: Ctx,
                     auth: OptionalAuth) -> JSON:
-    viewer = auth.account.id if auth is not None and auth.account is not None else None
+    viewer = me(auth) if auth is not None and auth.account is not None else None
     rows = await graph.followers(session, path_id(account_id), viewer, page_params(request, 40, 80))
     return _account_page(request, ctx, rows)
 
@@ -144,6 +151,6 @@ async def followers(account_id: int, request: Request, session: ReadSession, ctx
 @router.get("/api/v1/accounts/{account_id:int}/following")
 async def following(account_id: int, request: Request, session: ReadSession, ctx: Ctx,
                     auth: OptionalAuth) -> JSON:
-    viewer = auth.account.id if auth is not None and auth.account is not None else None
+    viewer = me(auth) if auth is not None and auth.account is not None else None
     rows = await graph.following(session, path_id(account_id), viewer, page_params(request, 40, 80))
     return _account_page(request, ctx, rows)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
+from starling.api.accounts_graph import me
 from starling.api.deps import Auth, Ctx, ReadSession, scoped
 from starling.api.entities.account import account_entity
 from starling.api.pagination import page_params, set_link_header
@@ -18,7 +19,7 @@ router = APIRouter()
 @router.get("/api/v1/blocks")
 async def list_blocks(request: Request, session: ReadSession, ctx: Ctx,
                       auth: Annotated[Auth, Depends(scoped("read:blocks"))]) -> JSON:
-    rows = await graph.blocked_accounts(session, auth.account.id, page_params(request, 40, 80))
+    rows = await graph.blocked_accounts(session, me(auth), page_params(request, 40, 80))
     response = JSON([account_entity(ctx, account) for _, account in rows])
     if rows:
         set_link_header(request, response, rows[0][0], rows[-1][0])

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from starling.api.accounts_graph import path_id
+from starling.api.accounts_graph import me, path_id
 from starling.api.deps import Auth, Ctx, ReadSession, WriteSession, scoped
 from starling.api.entities.account import account_entity
 from starling.api.entities.relationship import relationship_entity
@@ -20,7 +20,7 @@ router = APIRouter()
 @router.get("/api/v1/follow_requests")
 async def list_requests(request: Request, session: ReadSession, ctx: Ctx,
                         auth: Annotated[Auth, Depends(scoped("read:follows"))]) -> JSON:
-    rows = await graph.follow_requests(session, auth.account.id, page_params(request, 40, 80))
+    rows = await graph.follow_requests(session, me(auth), page_params(request, 40, 80))
     response = JSON([account_entity(ctx, account) for _, account in rows])
     if rows:
         set_link_header(request, response, rows[0][0], rows[-1][0])
@@ -31,13 +31,13 @@ async def list_requests(request: Request, session: ReadSession, ctx: Ctx,
 async def authorize(account_id: int, session: WriteSession,
                     auth: Annotated[Auth, Depends(scoped("write:follows"))]) -> JSON:
     requester = path_id(account_id)
-    await graph.authorize_request(session, auth.account.id, requester)
-    return JSON(relationship_entity(await graph.relationship(session, auth.account.id, requester)))
+    await graph.authorize_request(session, me(auth), requester)
+    return JSON(relationship_entity(await graph.relationship(session, me(auth), requester)))
 
 
 @router.post("/api/v1/follow_requests/{account_id:int}/reject")
 async def reject(account_id: int, session: WriteSession,
                  auth: Annotated[Auth, Depends(scoped("write:follows"))]) -> JSON:
     requester = path_id(account_id)
-    await graph.reject_request(session, auth.account.id, requester)
-    return JSON(relationship_entity(await graph.relationship(session, auth.account.id, requester)))
+    await graph.reject_request(session, me(auth), requester)
+    return JSON(relationship_entity(await graph.relationship(session, me(auth), requester)))

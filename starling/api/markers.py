@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from starling import clock, ids
+from starling.api.accounts_graph import me
 from starling.api.deps import Auth, ReadSession, WriteSession, scoped
 from starling.api.params import body_params, query_params
 from starling.api.responses import JSON
@@ -26,7 +27,7 @@ def _markers(markers: list[Marker]) -> dict:
 async def get_markers(request: Request, session: ReadSession,
                       auth: Annotated[Auth, Depends(scoped("read:statuses"))]) -> JSON:
     timelines = [t for t in query_params(request).list("timeline") if isinstance(t, str)]
-    return JSON(_markers(await notifications.get_markers(session, auth.account.id, timelines)))
+    return JSON(_markers(await notifications.get_markers(session, me(auth), timelines)))
 
 
 @router.post("/api/v1/markers")
@@ -42,4 +43,4 @@ async def save_markers(request: Request, session: WriteSession,
         if last_read_id is None:
             raise Unprocessable(f"Validation failed: {timeline}[last_read_id] must be an ID")
         positions[timeline] = last_read_id
-    return JSON(_markers(await notifications.save_markers(session, auth.account.id, positions)))
+    return JSON(_markers(await notifications.save_markers(session, me(auth), positions)))

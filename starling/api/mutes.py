@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from starling import clock
+from starling.api.accounts_graph import me
 from starling.api.deps import Auth, Ctx, ReadSession, scoped
 from starling.api.entities.account import account_entity
 from starling.api.pagination import page_params, set_link_header
@@ -19,7 +20,7 @@ router = APIRouter()
 @router.get("/api/v1/mutes")
 async def list_mutes(request: Request, session: ReadSession, ctx: Ctx,
                      auth: Annotated[Auth, Depends(scoped("read:mutes"))]) -> JSON:
-    rows = await graph.muted_accounts(session, auth.account.id, page_params(request, 40, 80))
+    rows = await graph.muted_accounts(session, me(auth), page_params(request, 40, 80))
     response = JSON([account_entity(ctx, account) | {"mute_expires_at": clock.iso(mute.expires_at)}
                      for _, mute, account in rows])
     if rows:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from starling import ids
-from starling.api.accounts_graph import path_id
+from starling.api.accounts_graph import me, path_id
 from starling.api.deps import Auth, Ctx, ReadSession, WriteSession, scoped
 from starling.api.entities.notification import notification_entities
 from starling.api.pagination import page_params, set_link_header
@@ -35,9 +35,9 @@ def _filters(params: Params) -> dict:
 @router.get("/api/v1/notifications")
 async def list_notifications(request: Request, session: ReadSession, ctx: Ctx,
                              auth: ReadNotifications) -> JSON:
-    page = await notifications.list_notifications(session, auth.account.id, page_params(request, 40, 80),
+    page = await notifications.list_notifications(session, me(auth), page_params(request, 40, 80),
                                                   **_filters(query_params(request)))
-    response = JSON(await notification_entities(session, ctx, page.items, auth.account.id))
+    response = JSON(await notification_entities(session, ctx, page.items, me(auth)))
     set_link_header(request, response, page.first_id, page.last_id)
     return response
 
@@ -46,25 +46,25 @@ async def list_notifications(request: Request, session: ReadSession, ctx: Ctx,
 async def unread_count(request: Request, session: ReadSession, auth: ReadNotifications) -> JSON:
     params = query_params(request)
     limit = max(1, min(params.int("limit", 100) or 100, 1000))
-    count = await notifications.unread_count(session, auth.account.id, limit=limit, **_filters(params))
+    count = await notifications.unread_count(session, me(auth), limit=limit, **_filters(params))
     return JSON({"count": count})
 
 
 @router.get("/api/v1/notifications/{notification_id:int}")
 async def show(notification_id: int, session: ReadSession, ctx: Ctx, auth: ReadNotifications) -> JSON:
-    view = await notifications.get_notification(session, auth.account.id, path_id(notification_id))
-    return JSON((await notification_entities(session, ctx, [view], auth.account.id))[0])
+    view = await notifications.get_notification(session, me(auth), path_id(notification_id))
+    return JSON((await notification_entities(session, ctx, [view], me(auth)))[0])
 
 
 @router.post("/api/v1/notifications/clear")
 async def clear(session: WriteSession, auth: WriteNotifications) -> JSON:
-    await notifications.clear(session, auth.account.id)
+    await notifications.clear(session, me(auth))
     return JSON({})
 
 
 @router.post("/api/v1/notifications/{notification_id:int}/dismiss")
 async def dismiss(notification_id: int, session: WriteSession, auth: WriteNotifications) -> JSON:
-    await notifications.dismiss(session, auth.account.id, path_id(notification_id))
+    await notifications.dismiss(session, me(auth), path_id(notification_id))
     return JSON({})
 
 
@@ -75,5 +75,5 @@ async def dismiss_legacy(request: Request, session: WriteSession, auth: WriteNot
     notification_id = ids.parse_id(raw if isinstance(raw, str | int) else None)
     if notification_id is None:
         raise NotFound()
-    await notifications.dismiss(session, auth.account.id, notification_id)
+    await notifications.dismiss(session, me(auth), notification_id)
     return JSON({})
