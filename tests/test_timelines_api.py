@@ -252,3 +252,18 @@ async def test_a_home_page_takes_a_bounded_number_of_queries(client, ctx, cast, 
         response = await client.get("/api/v1/timelines/home", headers=cast.alice.headers)
     assert len(ids_of(response)) == 20
     assert len(counter.statements) <= 25, "\n".join(counter.statements)
+
+
+async def test_home_shows_each_post_once(client, ctx, cast, make_account):
+    dave = await make_account("dave")
+    await follow(ctx, cast.alice.id, cast.bob.id)
+    await follow(ctx, cast.alice.id, cast.eve.id)
+    original = await post(ctx, cast.bob.id, "boosted by a followee")
+    await boost(ctx, cast.eve.id, original)  # the original is on the page already
+    stranger = await post(ctx, dave.id, "boosted twice")
+    await boost(ctx, cast.bob.id, stranger)
+    newest_boost = await boost(ctx, cast.eve.id, stranger)
+    mine = await post(ctx, cast.alice.id, "my own post")
+    await boost(ctx, cast.eve.id, mine)  # others boosting the viewer's own post stay out of her home
+    shown = ids_of(await client.get("/api/v1/timelines/home", headers=cast.alice.headers))
+    assert shown == [mine, newest_boost, original]

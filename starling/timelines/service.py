@@ -141,24 +141,41 @@ async def _hidden_for(session: AsyncSession, viewer_id: int | None, *, mutes: bo
 
 
 async def _present(session: AsyncSession, ids: Sequence[int], viewer_id: int | None,
-                   hidden: Collection[int]) -> list[Status]:
-    """What of `ids` the viewer may see, minus statuses by, boosting, or replying to `hidden` accounts."""
+                   hidden: Collection[int], *, home: bool = False) -> list[Status]:
+    """What of `ids` the viewer may see, minus statuses by, boosting, or replying to `hidden` accounts.
+    `home`: also show each post once (no boost of a post already on the page, nor of the viewer's own)."""
     statuses = await posts.visible_statuses(session, list(ids), viewer_id)
-    if not hidden or not statuses:
+    boosted = {s.reblog_of_id for s in statuses if s.reblog_of_id is not None}
+    if not boosted and not hidden:
         return statuses
-    originals = await repository.reblog_authors(
-        session, {s.reblog_of_id for s in statuses if s.reblog_of_id is not None})
-    return [s for s in statuses
-            if s.account_id not in hidden
-            and (s.reblog_of_id is None or originals.get(s.reblog_of_id) not in hidden)
-            and (s.in_reply_to_account_id is None or s.in_reply_to_account_id not in hidden)]
+    originals = await repository.reblog_authors(session, boosted)
+    shown = [s for s in statuses
+             if s.account_id not in hidden
+             and (s.reblog_of_id is None or originals.get(s.reblog_of_id) not in hidden)
+             and (s.in_reply_to_account_id is None or s.in_reply_to_account_id not in hidden)]
+    return _once_each(shown, viewer_id, originals) if home else shown
+
+
+def _once_each(statuses: list[Status], viewer_id: int | None, originals: dict[int, int]) -> list[Status]:
+    """Drop boosts of posts already shown on the page (the newest appearance stays) and other people's
+    boosts of the viewer's own posts."""
+    seen = {s.id for s in statuses if s.reblog_of_id is None}
+    kept = []
+    for status in statuses:
+        original = status.reblog_of_id
+        if original is not None:
+            if original in seen or (status.account_id != viewer_id and originals.get(original) == viewer_id):
+                continue
+            seen.add(original)
+        kept.append(status)
+    return kept
 
 
 async def _page_of(session: AsyncSession, ids: Sequence[int], viewer_id: int | None,
-                   hidden: Collection[int]) -> TimelinePage:
+                   hidden: Collection[int], *, home: bool = False) -> TimelinePage:
     if not ids:
         return TimelinePage()
-    return TimelinePage(await _present(session, ids, viewer_id, hidden), ids[0], ids[-1])
+    return TimelinePage(await _present(session, ids, viewer_id, hidden, home=home), ids[0], ids[-1])
 
 
 async def home_timeline(session: AsyncSession, viewer_id: int, window: Window, *,
@@ -168,7 +185,7 @@ async def home_timeline(session: AsyncSession, viewer_id: int, window: Window, *
     stored = await feed_store(session).page(viewer_id, window)
     merged = await repository.hybrid_home_ids(session, viewer_id, window, settings.fanout_threshold)
     ids = _cut([*stored, *merged], window)
-    return await _page_of(session, ids, viewer_id, await _hidden_for(session, viewer_id))
+    return await _page_of(session, ids, viewer_id, await _hidden_for(session, viewer_id), home=True)
 
 
 async def public_timeline(session: AsyncSession, viewer_id: int | None, window: Window, *,
