@@ -82,9 +82,11 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A read-only snapshot; nothing written here is committed."""
+        """A read-only snapshot; nothing written here is committed. Objects loaded here stay usable
+        after the block ends (detached with their loaded attributes, not expired)."""
         async with self.read_sessions() as session, session.begin():
             yield session
+            session.expunge_all()
             await session.rollback()
 
     async def dispose(self) -> None:
