@@ -6,7 +6,6 @@ from pathlib import PurePosixPath
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import inspect
 from starlette.responses import FileResponse, Response
 
 from starling import ids
@@ -18,12 +17,6 @@ from starling.errors import NotFound, TooLarge, Unprocessable
 from starling.media import service
 
 router = APIRouter()
-
-
-def acting_id(auth: Auth) -> int:
-    """The acting account's ID, read from its identity key: that survives the end of the session the
-    token was resolved in, which expires the account's loaded attributes."""
-    return inspect(auth.account).identity[0]
 
 
 def path_id(value: int) -> int:
@@ -49,7 +42,7 @@ async def _upload(request: Request, ctx, auth: Auth) -> JSON:
     data = await upload.read(limit + 1)
     if len(data) > limit:
         raise TooLarge(f"File is larger than {limit} bytes")
-    media = await service.create_attachment(ctx, acting_id(auth), data, description=description, focus=focus)
+    media = await service.create_attachment(ctx, auth.account.id, data, description=description, focus=focus)
     return JSON(media_entity(ctx, media))
 
 
@@ -66,7 +59,7 @@ async def upload_v2(request: Request, ctx: Ctx, auth: WriteMedia) -> JSON:
 
 @router.get("/api/v1/media/{media_id:int}")
 async def show(media_id: int, ctx: Ctx, session: ReadSession, auth: WriteMedia) -> JSON:
-    media = await service.own_attachment(session, acting_id(auth), path_id(media_id))
+    media = await service.own_attachment(session, auth.account.id, path_id(media_id))
     return JSON(media_entity(ctx, media))
 
 
@@ -75,14 +68,14 @@ async def update(media_id: int, request: Request, ctx: Ctx, session: WriteSessio
     params = await body_params(request)
     description = params.str("description", max_length=service.MAX_DESCRIPTION)
     focus = service.parse_focus(params.str("focus", max_length=40))
-    media = await service.update_attachment(session, acting_id(auth), path_id(media_id),
+    media = await service.update_attachment(session, auth.account.id, path_id(media_id),
                                             description=description, focus=focus)
     return JSON(media_entity(ctx, media))
 
 
 @router.delete("/api/v1/media/{media_id:int}")
 async def delete(media_id: int, ctx: Ctx, session: WriteSession, auth: WriteMedia) -> JSON:
-    await service.delete_attachment(ctx, session, acting_id(auth), path_id(media_id))
+    await service.delete_attachment(ctx, session, auth.account.id, path_id(media_id))
     return JSON({})
 
 

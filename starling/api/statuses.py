@@ -11,7 +11,7 @@ from starling import ids
 from starling.api.deps import Auth, Ctx, OptionalAuth, ReadSession, WriteSession, scoped
 from starling.api.entities.account import account_entity
 from starling.api.entities.status import status_edit_entities, status_entities, status_entity
-from starling.api.media import acting_id, path_id
+from starling.api.media import path_id
 from starling.api.pagination import page_params, set_link_header
 from starling.api.params import Params, body_params, query_params
 from starling.api.responses import JSON
@@ -36,7 +36,7 @@ def reader_id(auth: Auth | None, scope: str = "read:statuses") -> int | None:
         return None
     if not auth.has(scope):
         raise Forbidden("This action is outside the authorized scopes")
-    return acting_id(auth) if auth.account is not None else None
+    return auth.account.id if auth.account is not None else None
 
 
 def _media_ids(params: Params) -> list[int]:
@@ -69,7 +69,7 @@ async def create(request: Request, ctx: Ctx, session: WriteSession, auth: WriteS
     key = request.headers.get("idempotency-key")
     if key is not None and len(key) > service.MAX_IDEMPOTENCY_KEY:
         raise Unprocessable("Validation failed: Idempotency-Key is too long")
-    me = acting_id(auth)
+    me = auth.account.id
     status = await service.create_status(
         session, ctx.settings, account_id=me,
         text=params.str("status", "", max_length=MAX_SOURCE_TEXT),
@@ -101,7 +101,7 @@ async def show(status_id: int, ctx: Ctx, session: ReadSession, auth: OptionalAut
 async def edit(status_id: int, request: Request, ctx: Ctx, session: WriteSession,
                auth: WriteStatuses) -> JSON:
     params = await body_params(request)
-    me = acting_id(auth)
+    me = auth.account.id
     status = await service.edit_status(
         session, ctx.settings, account_id=me, status_id=path_id(status_id),
         text=params.str("status", max_length=MAX_SOURCE_TEXT),
@@ -113,7 +113,7 @@ async def edit(status_id: int, request: Request, ctx: Ctx, session: WriteSession
 
 @router.delete("/api/v1/statuses/{status_id:int}")
 async def delete(status_id: int, ctx: Ctx, session: WriteSession, auth: WriteStatuses) -> JSON:
-    me = acting_id(auth)
+    me = auth.account.id
     status = await service.own_status(session, me, path_id(status_id))
     entity = await status_entity(session, ctx, status, me, source=True)
     await service.delete_status(session, status)
@@ -132,7 +132,7 @@ async def context(status_id: int, ctx: Ctx, session: ReadSession, auth: Optional
 async def reblog(status_id: int, request: Request, ctx: Ctx, session: WriteSession,
                  auth: WriteStatuses) -> JSON:
     params = await body_params(request)
-    me = acting_id(auth)
+    me = auth.account.id
     boost = await service.reblog(session, account_id=me, status_id=path_id(status_id),
                                  visibility=params.str("visibility", max_length=20))
     return JSON(await status_entity(session, ctx, boost, me))
@@ -140,49 +140,49 @@ async def reblog(status_id: int, request: Request, ctx: Ctx, session: WriteSessi
 
 @router.post("/api/v1/statuses/{status_id:int}/unreblog")
 async def unreblog(status_id: int, ctx: Ctx, session: WriteSession, auth: WriteStatuses) -> JSON:
-    me = acting_id(auth)
+    me = auth.account.id
     original = await service.unreblog(session, account_id=me, status_id=path_id(status_id))
     return JSON(await status_entity(session, ctx, original, me))
 
 
 @router.post("/api/v1/statuses/{status_id:int}/favourite")
 async def favourite(status_id: int, ctx: Ctx, session: WriteSession, auth: WriteFavourites) -> JSON:
-    me = acting_id(auth)
+    me = auth.account.id
     return JSON(await status_entity(session, ctx, await service.favourite(
         session, account_id=me, status_id=path_id(status_id)), me))
 
 
 @router.post("/api/v1/statuses/{status_id:int}/unfavourite")
 async def unfavourite(status_id: int, ctx: Ctx, session: WriteSession, auth: WriteFavourites) -> JSON:
-    me = acting_id(auth)
+    me = auth.account.id
     return JSON(await status_entity(session, ctx, await service.unfavourite(
         session, account_id=me, status_id=path_id(status_id)), me))
 
 
 @router.post("/api/v1/statuses/{status_id:int}/bookmark")
 async def bookmark(status_id: int, ctx: Ctx, session: WriteSession, auth: WriteBookmarks) -> JSON:
-    me = acting_id(auth)
+    me = auth.account.id
     return JSON(await status_entity(session, ctx, await service.bookmark(
         session, account_id=me, status_id=path_id(status_id)), me))
 
 
 @router.post("/api/v1/statuses/{status_id:int}/unbookmark")
 async def unbookmark(status_id: int, ctx: Ctx, session: WriteSession, auth: WriteBookmarks) -> JSON:
-    me = acting_id(auth)
+    me = auth.account.id
     return JSON(await status_entity(session, ctx, await service.unbookmark(
         session, account_id=me, status_id=path_id(status_id)), me))
 
 
 @router.post("/api/v1/statuses/{status_id:int}/pin")
 async def pin(status_id: int, ctx: Ctx, session: WriteSession, auth: WriteAccounts) -> JSON:
-    me = acting_id(auth)
+    me = auth.account.id
     return JSON(await status_entity(session, ctx, await service.pin(
         session, account_id=me, status_id=path_id(status_id)), me))
 
 
 @router.post("/api/v1/statuses/{status_id:int}/unpin")
 async def unpin(status_id: int, ctx: Ctx, session: WriteSession, auth: WriteAccounts) -> JSON:
-    me = acting_id(auth)
+    me = auth.account.id
     return JSON(await status_entity(session, ctx, await service.unpin(
         session, account_id=me, status_id=path_id(status_id)), me))
 
@@ -191,7 +191,7 @@ async def unpin(status_id: int, ctx: Ctx, session: WriteSession, auth: WriteAcco
 @router.post("/api/v1/statuses/{status_id:int}/unmute")
 async def mute_conversation(status_id: int, ctx: Ctx, session: ReadSession, auth: WriteMutes) -> JSON:
     # Conversation mutes are not kept yet: the status comes back as it is, with muted false.
-    me = acting_id(auth)
+    me = auth.account.id
     status = await service.get_visible(session, path_id(status_id), me)
     return JSON(await status_entity(session, ctx, status, me))
 
@@ -228,5 +228,5 @@ async def history(status_id: int, ctx: Ctx, session: ReadSession, auth: Optional
 @router.get("/api/v1/statuses/{status_id:int}/source")
 async def source(status_id: int, session: ReadSession, auth: ReadStatuses) -> JSON:
     # Only the author, who needs it to edit; anyone else's post is not found, as on Mastodon.
-    status = await service.own_status(session, acting_id(auth), path_id(status_id))
+    status = await service.own_status(session, auth.account.id, path_id(status_id))
     return JSON({"id": str(status.id), "text": status.text, "spoiler_text": status.spoiler_text or ""})
