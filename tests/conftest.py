@@ -16,8 +16,11 @@ import pytest
 
 from starling import clock
 from starling.config import Settings
+from starling.accounts import passwords
 from starling.infra import jobs
 from starling.migrate import upgrade
+
+passwords.use_test_parameters()
 
 
 @pytest.fixture(scope="session")
