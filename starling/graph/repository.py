@@ -12,34 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starling import clock
 from starling.accounts.models import Account
 from starling.graph.models import Block, Follow, FollowRequest, Mute
-from starling.infra.db import dialect_name
-
-# SQLite allows 32766 bound parameters per statement in current builds (999 in old ones); stay well below.
-_MAX_PARAMS = 900
-
-
-async def insert_ignore(session: AsyncSession, model: type, rows: Sequence[dict[str, Any]]) -> int:
-    """INSERT rows, silently skipping any that hit a unique constraint. Returns how many went in.
-
-    The one place with dialect-specific SQL for "insert unless present": both SQLite and PostgreSQL
-    spell it ON CONFLICT DO NOTHING, through their own SQLAlchemy insert constructs."""
-    if not rows:
-        return 0
-    name = dialect_name(session)
-    if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - only the two supported backends exist
-        raise RuntimeError(f"unsupported database dialect {name!r}")
-    per_chunk = max(1, _MAX_PARAMS // max(1, len(rows[0])))
-    inserted = 0
-    for start in range(0, len(rows), per_chunk):
-        chunk = list(rows[start:start + per_chunk])
-        result = await session.execute(insert(model).values(chunk).on_conflict_do_nothing())
-        inserted += max(result.rowcount or 0, 0)
-    return inserted
-
+from starling.infra.db import insert_ignore
 
 # --- reads every timeline and list needs -----------------------------------------------------------
 

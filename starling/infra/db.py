@@ -97,3 +97,31 @@ class Database:
 
 def dialect_name(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
+
+
+# Bound parameters per statement: SQLite allows 32766 in current builds (999 in old ones); stay below.
+MAX_PARAMS = 900
+
+
+async def insert_ignore(session: AsyncSession, target: Any, rows: list[dict[str, Any]]) -> int:
+    """INSERT rows, skipping any that hit a unique constraint; returns how many went in.
+
+    The one place with dialect-specific SQL for "insert unless present": SQLite and PostgreSQL both
+    spell it ON CONFLICT DO NOTHING, each through its own SQLAlchemy insert construct. `target` is a
+    mapped class or a Table. Rows go in multi-row statements sized under the parameter limit."""
+    if not rows:
+        return 0
+    name = dialect_name(session)
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - only the two supported backends exist
+        raise RuntimeError(f"unsupported database dialect {name!r}")
+    per_chunk = max(1, MAX_PARAMS // max(1, len(rows[0])))
+    inserted = 0
+    for start in range(0, len(rows), per_chunk):
+        chunk = list(rows[start:start + per_chunk])
+        result = await session.execute(insert(target).values(chunk).on_conflict_do_nothing())
+        inserted += max(result.rowcount or 0, 0)
+    return inserted

@@ -11,13 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling.accounts.models import Account
 from starling.graph import repository as graph
+from starling.infra.db import insert_ignore
 from starling.notifications.models import Marker, Notification
 from starling.posts.models import Mention, Status
 
 
 async def add_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
     """Insert notification rows; a row whose (recipient, dedupe_key) exists is skipped."""
-    return await graph.insert_ignore(session, Notification, rows)
+    return await insert_ignore(session, Notification, list(rows))
 
 
 async def delete_by_key(session: AsyncSession, account_id: int, dedupe_key: str) -> int:
@@ -108,7 +109,7 @@ async def marker_position(session: AsyncSession, account_id: int, timeline: str)
 async def save_marker(session: AsyncSession, account_id: int, timeline: str, last_read_id: int,
                       now: datetime) -> None:
     """Create the marker at version 0, or move it and bump its version (unchanged: nothing happens)."""
-    created = await graph.insert_ignore(session, Marker, [dict(
+    created = await insert_ignore(session, Marker, [dict(
         account_id=account_id, timeline=timeline, last_read_id=last_read_id, version=0, updated_at=now)])
     if created:
         return
