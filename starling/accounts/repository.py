@@ -138,11 +138,6 @@ async def claim_code(session: AsyncSession, code_id: int, now: datetime) -> bool
     return result.rowcount == 1
 
 
-async def account_of_token(session: AsyncSession, token_id: int) -> Account | None:
-    return await session.scalar(select(Account).join(AccessToken, AccessToken.account_id == Account.id)
-                                .where(AccessToken.id == token_id))
-
-
 async def token_by_hash(session: AsyncSession, token_hash: str) -> AccessToken | None:
     return await session.scalar(select(AccessToken).where(AccessToken.token_hash == token_hash))
 

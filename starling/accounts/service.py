@@ -185,12 +185,8 @@ async def ensure_admin(session: AsyncSession, settings: Settings) -> str | None:
 
 
 async def list_accounts(session: AsyncSession) -> list[Account]:
-    """Every local account, oldest first, detached from the session so they stay readable after it ends
-    (a read session ends in a rollback, which would expire them)."""
-    accounts = await repository.all_accounts(session)
-    for account in accounts:
-        session.expunge(account)
-    return accounts
+    """Every local account, oldest first."""
+    return await repository.all_accounts(session)
 
 
 # Profiles.
@@ -277,11 +273,6 @@ async def follow_requests_count(session: AsyncSession, account_id: int) -> int:
 
 async def account(session: AsyncSession, account_id: int) -> Account | None:
     return await repository.by_id(session, account_id)
-
-
-async def account_of_token(session: AsyncSession, token_id: int) -> Account | None:
-    """The account a token acts for, loaded in `session` (fresh, and safe to change)."""
-    return await repository.account_of_token(session, token_id)
 
 
 async def accounts_by_ids(session: AsyncSession, account_ids: list[int]) -> dict[int, Account]:

@@ -35,14 +35,6 @@ async def _credential_entity(session, ctx: AppContext, account: Account) -> dict
     return entity
 
 
-async def _me(session, auth: Auth) -> Account:
-    """The caller's account, loaded in this request's session from the token itself."""
-    account = await service.account_of_token(session, auth.token_id)
-    if account is None:
-        raise Unprocessable("This method requires an authenticated user")
-    return account
-
-
 def _visible(account: Account | None) -> Account:
     """Accounts awaiting approval do not exist to others yet; suspended ones show their suspended shape."""
     if account is None or not account.approved:
@@ -76,7 +68,7 @@ async def register(request: Request, ctx: Ctx, session: WriteSession,
 @router.get("/api/v1/accounts/verify_credentials")
 async def verify_credentials(ctx: Ctx, session: ReadSession,
                              auth: Annotated[Auth, Depends(scoped("read:accounts", "profile"))]) -> JSON:
-    return JSON(await _credential_entity(session, ctx, await _me(session, auth)))
+    return JSON(await _credential_entity(session, ctx, auth.account))
 
 
 def _fields(raw: Any) -> list[dict[str, str]] | None:
@@ -131,7 +123,7 @@ async def update_credentials(request: Request, ctx: Ctx, session: WriteSession,
     for kind, data in blobs.items():
         key = await _store_image(ctx, data, kind)
         setattr(changes, f"{kind}_key", key)
-    account = await service.update_profile(session, (await _me(session, auth)).id, changes)
+    account = await service.update_profile(session, auth.account.id, changes)
     return JSON(await _credential_entity(session, ctx, account))
 
 
@@ -150,8 +142,7 @@ async def search(request: Request, ctx: Ctx, session: ReadSession,
     offset = max(0, min(q.int("offset", 0) or 0, 10_000))
     following = bool(q.bool("following", False))
     q.bool("resolve", False)  # validated for shape; there is nothing remote to resolve
-    me = await _me(session, auth)
-    accounts = await service.search(session, q.str("q", "", max_length=400) or "", viewer_id=me.id,
+    accounts = await service.search(session, q.str("q", "", max_length=400) or "", viewer_id=auth.account.id,
                                     limit=limit, offset=offset, following_only=following)
     return JSON([account_entity(ctx, a) for a in accounts])
 
@@ -182,7 +173,7 @@ async def show(account_id: int, ctx: Ctx, session: ReadSession, auth: OptionalAu
 @router.get("/api/v1/preferences")
 async def preferences(session: ReadSession,
                       auth: Annotated[Auth, Depends(scoped("read:accounts"))]) -> JSON:
-    account = await _me(session, auth)
+    account = auth.account
     return JSON({
         "posting:default:visibility": account.default_privacy,
         "posting:default:sensitive": bool(account.default_sensitive),
