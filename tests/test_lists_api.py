@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from starling.graph import service as graph
 from tests.test_timelines_support import block, follow, mute, post, unfollow
 
 BASE = "http://testserver"
@@ -33,7 +34,7 @@ async def test_create_show_update_delete(client, cast):
 
 
 async def test_validation_and_ownership(client, cast, make_account):
-    for body in ({}, {"title": "   "}, {"title": "x" * 201}, {"title": "ok", "replies_policy": "everyone"}):
+    for body in ({}, {"title": "   "}, {"title": "x" * 257}, {"title": "ok", "replies_policy": "everyone"}):
         response = await client.post("/api/v1/lists", json=body, headers=cast.alice.headers)
         assert response.status_code == 422, body
         assert "error" in response.json()
@@ -56,25 +57,28 @@ async def test_members_must_be_followed(client, ctx, cast):
     await follow(ctx, cast.alice.id, cast.carol.id)  # carol is locked: a pending request is enough
 
     refused = await client.post(path, data={"account_ids[]": [str(cast.eve.id)]}, headers=cast.alice.headers)
-    assert refused.status_code == 404
+    assert refused.status_code == 422
     unknown = await client.post(path, json={"account_ids": ["12345"]}, headers=cast.alice.headers)
     assert unknown.status_code == 404
     added = await client.post(path, json={"account_ids": [str(cast.bob.id), str(cast.carol.id)]},
                               headers=cast.alice.headers)
     assert added.status_code == 200 and added.json() == {}
     again = await client.post(path, json={"account_ids": [str(cast.bob.id)]}, headers=cast.alice.headers)
-    assert again.status_code == 422
+    assert again.status_code == 200
+    myself = await client.post(path, json={"account_ids": [str(cast.alice.id)]}, headers=cast.alice.headers)
+    assert myself.status_code == 200
 
     members = await client.get(path, headers=cast.alice.headers)
-    assert sorted(a["id"] for a in members.json()) == sorted([str(cast.bob.id), str(cast.carol.id)])
+    expected = sorted(str(c.id) for c in (cast.alice, cast.bob, cast.carol))
+    assert sorted(a["id"] for a in members.json()) == expected
     in_lists = await client.get(f"/api/v1/accounts/{cast.bob.id}/lists", headers=cast.alice.headers)
     assert [entry["id"] for entry in in_lists.json()] == [lst["id"]]
     not_in_any = await client.get(f"/api/v1/accounts/{cast.eve.id}/lists", headers=cast.alice.headers)
     assert not_in_any.json() == []
     assert (await client.get("/api/v1/accounts/12345/lists", headers=cast.alice.headers)).status_code == 404
 
-    removed = await client.request("DELETE", path, json={"account_ids": [str(cast.bob.id)]},
-                                   headers=cast.alice.headers)
+    removed = await client.request("DELETE", path, headers=cast.alice.headers,
+                                   json={"account_ids": [str(cast.bob.id), str(cast.alice.id)]})
     assert removed.json() == {}
     left = await client.get(path, headers=cast.alice.headers)
     assert [a["id"] for a in left.json()] == [str(cast.carol.id)]
@@ -106,6 +110,27 @@ async def test_unfollowing_takes_the_account_out_of_lists(client, ctx, cast):
     await client.post(path, json={"account_ids": [str(cast.bob.id)]}, headers=cast.alice.headers)
     await unfollow(ctx, cast.alice.id, cast.bob.id)
     assert (await client.get(path, headers=cast.alice.headers)).json() == []
+
+
+async def test_membership_ends_with_the_follow_before_any_job_runs(client, ctx, cast):
+    lst = await make_list(client, cast.alice)
+    await follow(ctx, cast.alice.id, cast.bob.id)
+    path = f"/api/v1/lists/{lst['id']}/accounts"
+    await client.post(path, json={"account_ids": [str(cast.bob.id)]}, headers=cast.alice.headers)
+    bob_says = await post(ctx, cast.bob.id, "hello list")
+    async with ctx.db.write() as session:  # the unmerge job is queued, not run
+        await graph.unfollow(session, cast.alice.id, cast.bob.id)
+    assert (await client.get(path, headers=cast.alice.headers)).json() == []
+    in_lists = await client.get(f"/api/v1/accounts/{cast.bob.id}/lists", headers=cast.alice.headers)
+    assert in_lists.json() == []
+    timeline = await client.get(f"/api/v1/timelines/list/{lst['id']}", headers=cast.alice.headers)
+    assert timeline.json() == []
+    async with ctx.db.write() as session:
+        await graph.follow(session, cast.alice.id, cast.bob.id)
+    again = await client.post(path, json={"account_ids": [str(cast.bob.id)]}, headers=cast.alice.headers)
+    assert again.status_code == 200
+    timeline = await client.get(f"/api/v1/timelines/list/{lst['id']}", headers=cast.alice.headers)
+    assert [int(s["id"]) for s in timeline.json()] == [bob_says]
 
 
 async def test_list_timeline_shows_members_and_honours_replies_policy(client, ctx, cast, make_account):

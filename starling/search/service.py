@@ -15,7 +15,7 @@ from starling.posts import service as posts
 from starling.posts.models import Status, Tag
 from starling.search import repository
 
-TAG_NAME = re.compile(r"^\w{0,99}[^\W\d]\w{0,99}$")
+TAG_NAME = re.compile(r"^\w{1,100}$")
 SEARCH_TYPES = ("accounts", "hashtags", "statuses")
 _STATUS_PATH = re.compile(r"^/(?:@(?P<user>\w+)|users/(?P<user2>\w+)/statuses)/(?P<id>\d{1,19})/?$")
 _ACCOUNT_PATH = re.compile(r"^/(?:@|users/)(?P<user>\w+)/?$")
@@ -24,7 +24,7 @@ _ACCOUNT_PATH = re.compile(r"^/(?:@|users/)(?P<user>\w+)/?$")
 def normalize_tag(raw: str) -> str | None:
     """A hashtag's stored name (lower-case, no '#'), or None if it cannot be a hashtag."""
     name = raw.strip().lstrip("#").lower()
-    return name if len(name) <= 100 and TAG_NAME.match(name) else None
+    return name if TAG_NAME.match(name) and any(ch.isalpha() for ch in name) else None
 
 
 async def index_status(session: AsyncSession, status: Status) -> None:

@@ -16,7 +16,7 @@ from starling.timelines.models import List
 
 REPLIES_POLICIES = ("followed", "list", "none")
 MAX_LISTS = 50
-MAX_TITLE = 200
+MAX_TITLE = 256
 
 
 def _title(raw: str | None) -> str:
@@ -82,23 +82,22 @@ async def delete_list(session: AsyncSession, owner_id: int, list_id: int) -> Non
 
 async def members(session: AsyncSession, owner_id: int, list_id: int, window: Window | None) -> list[Account]:
     """A page of a list's members (all of them when `window` is None)."""
-    await get_list(session, owner_id, list_id)
-    return await repository.list_members_page(session, list_id, window)
+    lst = await get_list(session, owner_id, list_id)
+    return await repository.list_members_page(session, lst, window)
 
 
 async def add_members(session: AsyncSession, owner_id: int, list_id: int,
                       account_ids: Collection[int]) -> None:
-    """Add accounts to a list, all or none: NotFound for an unknown account or one the owner neither
-    follows nor asked to follow; Unprocessable for one already in the list."""
+    """Add accounts to a list, all or none: NotFound for an unknown account, Unprocessable for one the
+    owner neither follows nor asked to follow. Adding a member again changes nothing (unlike Mastodon's
+    422, so a re-add right after an unfollow and a re-follow cannot trip over a row not yet cleaned up)."""
     await get_list(session, owner_id, list_id)
     wanted = set(account_ids)
     known = await accounts.by_ids(session, wanted)
     if len(known) != len(wanted) or not wanted:
         raise NotFound()
     if await repository.addable_accounts(session, owner_id, wanted) != wanted:
-        raise NotFound()
-    if await repository.list_member_ids(session, list_id, wanted):
-        raise Unprocessable("Validation failed: Account has already been taken")
+        raise Unprocessable("Validation failed: Account must be following")
     await repository.add_list_members(session, list_id, wanted)
 
 

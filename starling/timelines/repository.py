@@ -250,6 +250,16 @@ async def reblog_authors(session: AsyncSession, original_ids: Collection[int]) -
 
 # --- lists ----------------------------------------------------------------------------------------------
 
+def _current_member(owner_id: int) -> Any:
+    """A list row outlives an unfollow until the unmerge job removes it; until then it must not count.
+    A member counts while the owner follows it, has asked to, or is it."""
+    return or_(ListAccount.account_id == owner_id,
+               ListAccount.account_id.in_(
+                   select(Follow.target_account_id).where(Follow.account_id == owner_id)),
+               ListAccount.account_id.in_(
+                   select(FollowRequest.target_account_id).where(FollowRequest.account_id == owner_id)))
+
+
 async def lists_of(session: AsyncSession, owner_id: int) -> list[List]:
     return list(await session.scalars(select(List).where(List.account_id == owner_id).order_by(List.id)))
 
@@ -266,20 +276,16 @@ async def list_by_id(session: AsyncSession, list_id: int) -> List | None:
 async def lists_containing(session: AsyncSession, owner_id: int, member_id: int) -> list[List]:
     return list(await session.scalars(
         select(List).join(ListAccount, ListAccount.list_id == List.id)
-        .where(List.account_id == owner_id, ListAccount.account_id == member_id).order_by(List.id)))
+        .where(List.account_id == owner_id, ListAccount.account_id == member_id, _current_member(owner_id))
+        .order_by(List.id)))
 
 
-async def list_member_ids(session: AsyncSession, list_id: int, candidates: Collection[int]) -> set[int]:
-    if not candidates:
-        return set()
-    return set(await session.scalars(select(ListAccount.account_id).where(
-        ListAccount.list_id == list_id, ListAccount.account_id.in_(set(candidates)))))
-
-
-async def list_members_page(session: AsyncSession, list_id: int, window: Any | None) -> list[Account]:
-    """Members of a list who are not suspended, paginated by account ID (all when `window` is None)."""
+async def list_members_page(session: AsyncSession, lst: List, window: Any | None) -> list[Account]:
+    """Current members of a list who are not suspended, paginated by account ID (all when `window` is
+    None)."""
     stmt = (select(Account).join(ListAccount, ListAccount.account_id == Account.id)
-            .where(ListAccount.list_id == list_id, Account.suspended_at.is_(None)))
+            .where(ListAccount.list_id == lst.id, Account.suspended_at.is_(None),
+                   _current_member(lst.account_id)))
     if window is None:
         return list(await session.scalars(stmt.order_by(Account.id.desc())))
     return window.order(list(await session.scalars(window.apply(stmt, Account.id))), key=lambda a: a.id)
@@ -309,7 +315,7 @@ async def remove_list_members(session: AsyncSession, list_id: int, account_ids: 
 async def list_timeline_ids(session: AsyncSession, lst: List, window: Any) -> list[int]:
     """Statuses of a list's members, as its owner may see them, honouring the list's replies policy."""
     owner = lst.account_id
-    members = select(ListAccount.account_id).where(ListAccount.list_id == lst.id)
+    members = select(ListAccount.account_id).where(ListAccount.list_id == lst.id, _current_member(owner))
     followed = select(Follow.target_account_id).where(Follow.account_id == owner)
     stmt = (select(Status.id).where(
         Status.account_id.in_(members),
