@@ -98,15 +98,11 @@ def _encode(image: Image.Image, fmt: str, content_type: str, ext: str) -> Encode
 def _blurhash(image: Image.Image) -> str:
     thumb = _flatten(image)
     thumb.thumbnail((_BLURHASH_SIDE, _BLURHASH_SIDE))
-    try:
-        return blurhash.encode(thumb, x_components=4, y_components=3)
-    except TypeError:
-        # The pure-Python `blurhash` package (pulled in by Mastodon.py) shadows blurhash-python's
-        # module of the same name; it takes rows of RGB triples instead of an image.
-        raw, width = thumb.tobytes(), thumb.width
-        rows = [[tuple(raw[i:i + 3]) for i in range(row * width * 3, (row + 1) * width * 3, 3)]
-                for row in range(thumb.height)]
-        return blurhash.encode(rows, 4, 3)
+    # The `blurhash` package takes rows of RGB triples; a thumbnail keeps the encoding cheap.
+    raw, width = thumb.tobytes(), thumb.width
+    rows = [[tuple(raw[i:i + 3]) for i in range(row * width * 3, (row + 1) * width * 3, 3)]
+            for row in range(thumb.height)]
+    return blurhash.encode(rows, 4, 3)
 
 
 def process_upload(data: bytes, *, max_pixels: int, max_side: int, preview_side: int) -> ProcessedImage:
