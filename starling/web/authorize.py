@@ -31,6 +31,8 @@ SCOPE_TEXT = {
     "admin:read": "read all data on the server (moderation)",
     "admin:write": "act on all data on the server (moderation)",
 }
+SUB_SCOPE_VERB = {"read": "read your", "write": "change your", "admin:read": "read the server's",
+                  "admin:write": "act on the server's"}
 
 
 def secret_of(ctx: AppContext) -> str:
@@ -49,13 +51,13 @@ def with_query(uri: str, values: dict[str, str | None]) -> str:
 
 
 def _describe(scopes: list[str]) -> list[dict[str, str]]:
-    """Each scope with words a person can judge (`read:statuses` reads as read..., only statuses)."""
+    """Each scope in words a person can judge (`write:statuses` reads "change your statuses")."""
     described = []
     for scope in scopes:
         text = SCOPE_TEXT.get(scope)
         if text is None:
             head, _, sub = scope.rpartition(":")
-            text = f"{SCOPE_TEXT.get(head, head)}, only {sub}"
+            text = f"{SUB_SCOPE_VERB.get(head, head)} {sub.replace('_', ' ')}"
         described.append({"name": scope, "text": text})
     return described
 
