@@ -234,3 +234,24 @@ async def test_mute_conversation_answers_with_the_status(client, cast):
     response = await act(client, cast.bob, original["id"], "mute")
     assert response.status_code == 200 and response.json()["id"] == original["id"]
     assert response.json()["muted"] is False
+
+
+async def test_favourite_again_after_undo_notifies_again(client, cast, ctx):
+    from sqlalchemy import func, select
+
+    from starling.notifications.models import Notification
+
+    posted = (await client.post("/api/v1/statuses", json={"status": "like me twice"},
+                                headers=cast.alice.headers)).json()
+    for path in ("favourite", "unfavourite", "favourite"):
+        response = await client.post(f"/api/v1/statuses/{posted['id']}/{path}", headers=cast.bob.headers)
+        assert response.status_code == 200
+    async with ctx.db.read() as session:
+        count = await session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.account_id == cast.alice.id, Notification.type == "favourite"))
+    assert count == 1
+    await client.post(f"/api/v1/statuses/{posted['id']}/unfavourite", headers=cast.bob.headers)
+    async with ctx.db.read() as session:
+        count = await session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.account_id == cast.alice.id, Notification.type == "favourite"))
+    assert count == 0

@@ -390,6 +390,9 @@ async def unreblog(session: AsyncSession, *, account_id: int, status_id: int) ->
     original = await repository.by_id(session, status_id)
     if original is None:
         raise NotFound()
+    # Boosting again later must notify again, so the first notification's key is released.
+    await notifications.withdraw(session, recipient_id=original.account_id, from_id=account_id, type="reblog",
+                                 status_id=original.id)
     await session.refresh(original)
     return original
 
@@ -425,6 +428,8 @@ async def unfavourite(session: AsyncSession, *, account_id: int, status_id: int)
         await session.delete(row)
         await session.flush()
         await repository.bump_status(session, status.id, favourites=-1)
+        await notifications.withdraw(session, recipient_id=status.account_id, from_id=account_id,
+                                     type="favourite", status_id=status.id)
         await session.refresh(status)
     return status
 
