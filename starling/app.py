@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
 
 import starling
 from starling.api.responses import JSON, error_body
@@ -99,6 +100,26 @@ class BodyLimit:
         return await self.app(scope, counted_receive, send)
 
 
+CORS_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke", "/.well-known/", "/nodeinfo/")
+
+
+class ApiCors:
+    """Browser clients (Elk, Phanpy) call the API from their own origins with bearer tokens, so the API
+    answers any origin, as Mastodon does. Cookies are never honoured cross-origin (no credentials), and
+    the HTML pages get no CORS headers at all."""
+
+    def __init__(self, app):
+        self.app = app
+        self.cors = CORSMiddleware(app, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"],
+                                   expose_headers=["Link", "X-RateLimit-Limit", "X-RateLimit-Remaining",
+                                                   "X-RateLimit-Reset", "Retry-After"], max_age=86400)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"].startswith(CORS_PREFIXES):
+            return await self.cors(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:
     """Build the app. `run_worker` defaults to the embedded_worker setting."""
     settings = settings or get_settings()
@@ -127,6 +148,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     _install_error_handlers(app)
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ApiCors)
 
     for package in ("starling.api", "starling.web"):
         for module in _import_submodules(package):

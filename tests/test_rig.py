@@ -41,3 +41,19 @@ async def test_oversized_body_is_refused_before_reading(settings):
     await app.state.ctx.db.dispose()
     assert response.status_code == 413
     assert response.json() == {"error": "Request body too large"}
+
+
+async def test_api_answers_browser_clients_from_any_origin(client):
+    preflight = await client.options("/api/v1/timelines/public", headers={
+        "Origin": "https://elk.zone", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization"})
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    response = await client.get("/api/v1/instance", headers={"Origin": "https://elk.zone"})
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "Link" in response.headers["access-control-expose-headers"]
+
+
+async def test_html_pages_get_no_cors_headers(client):
+    response = await client.get("/", headers={"Origin": "https://evil.test"})
+    assert "access-control-allow-origin" not in response.headers
