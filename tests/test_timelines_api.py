@@ -267,3 +267,22 @@ async def test_home_shows_each_post_once(client, ctx, cast, make_account):
     await boost(ctx, cast.eve.id, mine)  # others boosting the viewer's own post stay out of her home
     shown = ids_of(await client.get("/api/v1/timelines/home", headers=cast.alice.headers))
     assert shown == [mine, newest_boost, original]
+
+
+async def test_read_time_merge_of_many_accounts_pages_correctly(client, ctx, cast, make_account, monkeypatch):
+    from starling.timelines import repository
+
+    monkeypatch.setattr(repository, "UNION_CHUNK", 2)  # three accounts: two queries
+    ctx.settings.fanout_threshold = 0  # every followed account is merged at read time
+    authors = [cast.bob, cast.eve, await make_account("dave")]
+    for author in authors:
+        await follow(ctx, cast.alice.id, author.id)
+    posted = [await post(ctx, author.id, f"{author.username} {n}") for n in range(3) for author in authors]
+    assert await feed_of(ctx, cast.alice.id) == []
+    newest = posted[::-1]
+    home = "/api/v1/timelines/home"
+    assert ids_of(await client.get(f"{home}?limit=4", headers=cast.alice.headers)) == newest[:4]
+    assert ids_of(await client.get(f"{home}?limit=4&max_id={newest[3]}", headers=cast.alice.headers)) \
+        == newest[4:8]
+    assert ids_of(await client.get(f"{home}?limit=4&min_id={newest[8]}", headers=cast.alice.headers)) \
+        == newest[4:8]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, delete, exists, func, or_, select
+from sqlalchemy import Select, Table, delete, exists, func, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -30,6 +30,8 @@ from starling.posts.models import (
 from starling.timelines.models import List, ListAccount
 
 FOLLOWER_VISIBLE = (PUBLIC, UNLISTED, PRIVATE)
+# Authors per UNION ALL query (SQLite allows 500 terms in a compound select).
+UNION_CHUNK = 200
 
 
 async def insert_ignore(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -136,19 +138,53 @@ async def remove_from_lists(session: AsyncSession, owner_id: int, member_id: int
 
 # --- reading timelines ----------------------------------------------------------------------------------
 
-async def hybrid_home_ids(session: AsyncSession, viewer_id: int, window: Any, threshold: int) -> list[int]:
+async def newest_by_authors(session: AsyncSession, authors: Sequence[tuple[int, Collection[Any]]],
+                            window: Any, *conditions: Any) -> list[int]:
+    """The newest statuses (inside `window`) of each author, at most `window.limit` per author, merged
+    newest first. `authors` pairs an author with conditions of its own. Each author's part walks the
+    (account_id, id) index and stops at the limit, so a prolific author costs no more than a quiet one;
+    the parts go to the database as a few UNION ALL queries."""
+    found: list[int] = []
+    for start in range(0, len(authors), UNION_CHUNK):
+        parts = []
+        for author_id, own in authors[start:start + UNION_CHUNK]:
+            part = window.apply(select(Status.id).where(Status.account_id == author_id, *conditions, *own),
+                                Status.id).subquery()
+            parts.append(select(part.c.id))
+        found.extend(await session.scalars(union_all(*parts) if len(parts) > 1 else parts[0]))
+    return cut_page(found, window)
+
+
+def cut_page(ids: Collection[int], window: Any) -> list[int]:
+    """Newest first, at most `window.limit`: the oldest ones when paging up from min_id."""
+    ordered = sorted(set(ids), reverse=True)
+    return ordered[-window.limit:] if window.min_id is not None else ordered[:window.limit]
+
+
+async def merged_followees(session: AsyncSession, viewer_id: int, threshold: int) -> list[tuple[int, bool]]:
+    """(account, show_reblogs) for each account the viewer follows that has more followers than the
+    fan-out threshold, except those the viewer keeps out of home with an exclusive list."""
+    rows = await session.execute(
+        select(Follow.target_account_id, Follow.show_reblogs)
+        .join(Account, Account.id == Follow.target_account_id)
+        .where(Follow.account_id == viewer_id, Account.followers_count > threshold,
+               Follow.target_account_id.not_in(
+                   select(ListAccount.account_id).join(List, List.id == ListAccount.list_id)
+                   .where(List.account_id == viewer_id, List.exclusive.is_(True))))
+        .order_by(Follow.target_account_id))
+    return [(account_id, bool(show_reblogs)) for account_id, show_reblogs in rows]
+
+
+async def hybrid_home_ids(session: AsyncSession, viewer_id: int, window: Any,
+                          followees: Sequence[tuple[int, bool]]) -> list[int]:
     """Statuses of followed accounts above the fan-out threshold, inside `window`: the read-time half of
-    the hybrid home feed. One query whatever the number of such accounts."""
-    stmt = (select(Status.id)
-            .join(Follow, and_(Follow.target_account_id == Status.account_id, Follow.account_id == viewer_id))
-            .join(Account, Account.id == Status.account_id)
-            .where(Account.followers_count > threshold, Status.visibility.in_(FOLLOWER_VISIBLE),
-                   or_(Status.reblog_of_id.is_(None), Follow.show_reblogs.is_(True)),
-                   _reply_rule(viewer_id)))
-    stmt = stmt.where(Status.account_id.not_in(
-        select(ListAccount.account_id).join(List, List.id == ListAccount.list_id)
-        .where(List.account_id == viewer_id, List.exclusive.is_(True))))
-    return window.order(list(await session.scalars(window.apply(stmt, Status.id))))
+    the hybrid home feed, under the same rules fan-out applies."""
+    if not followees:
+        return []
+    no_boosts = [Status.reblog_of_id.is_(None)]
+    authors = [(account_id, () if show_reblogs else no_boosts) for account_id, show_reblogs in followees]
+    return await newest_by_authors(session, authors, window, Status.visibility.in_(FOLLOWER_VISIBLE),
+                                   _reply_rule(viewer_id))
 
 
 def _has_media() -> Any:
@@ -188,13 +224,21 @@ def _tagged_with(tag_ids: Collection[int]) -> Any:
 async def tag_timeline_ids(session: AsyncSession, window: Any, *, any_of: Collection[int],
                            all_of: Sequence[Collection[int]], none_of: Collection[int],
                            hidden_authors: Collection[int], only_media: bool) -> list[int]:
-    """Public posts carrying any tag of `any_of`, a tag of each group in `all_of`, none of `none_of`."""
-    stmt = _public_base(hidden_authors=hidden_authors, only_media=only_media).where(_tagged_with(any_of))
-    for group in all_of:
-        stmt = stmt.where(_tagged_with(group))
-    if none_of:
-        stmt = stmt.where(~_tagged_with(none_of))
-    return window.order(list(await session.scalars(window.apply(stmt, Status.id))))
+    """Public posts carrying any tag of `any_of`, a tag of each group in `all_of`, none of `none_of`.
+    Each tag of `any_of` is read along its (tag_id, status_id) index, newest first, up to the limit."""
+    parts = []
+    for tag_id in sorted(set(any_of)):
+        stmt = (_public_base(hidden_authors=hidden_authors, only_media=only_media)
+                .join(StatusTag, StatusTag.status_id == Status.id).where(StatusTag.tag_id == tag_id))
+        for group in all_of:
+            stmt = stmt.where(_tagged_with(group))
+        if none_of:
+            stmt = stmt.where(~_tagged_with(none_of))
+        part = window.apply(stmt, StatusTag.status_id).subquery()
+        parts.append(select(part.c.id))
+    if not parts:
+        return []
+    return cut_page(await session.scalars(union_all(*parts) if len(parts) > 1 else parts[0]), window)
 
 
 def _visible_to(viewer_id: int | None, *, follows_author: bool) -> Any:
@@ -312,20 +356,25 @@ async def remove_list_members(session: AsyncSession, list_id: int, account_ids: 
             ListAccount.list_id == list_id, ListAccount.account_id.in_(set(account_ids))))
 
 
-async def list_timeline_ids(session: AsyncSession, lst: List, window: Any) -> list[int]:
+async def list_member_ids(session: AsyncSession, lst: List) -> list[int]:
+    """Current members of a list (see _current_member)."""
+    return list(await session.scalars(select(ListAccount.account_id).where(
+        ListAccount.list_id == lst.id, _current_member(lst.account_id)).order_by(ListAccount.account_id)))
+
+
+async def list_timeline_ids(session: AsyncSession, lst: List, members: Sequence[int],
+                            window: Any) -> list[int]:
     """Statuses of a list's members, as its owner may see them, honouring the list's replies policy."""
     owner = lst.account_id
-    members = select(ListAccount.account_id).where(ListAccount.list_id == lst.id, _current_member(owner))
-    followed = select(Follow.target_account_id).where(Follow.account_id == owner)
-    stmt = (select(Status.id).where(
-        Status.account_id.in_(members),
-        or_(Status.visibility.in_((PUBLIC, UNLISTED)),
-            and_(Status.visibility == PRIVATE, Status.account_id.in_(followed)))))
+    followed_by_owner = select(Follow.target_account_id).where(Follow.account_id == owner)
+    followed = set(await session.scalars(followed_by_owner.where(Follow.target_account_id.in_(set(members)))))
     replies_ok = [Status.in_reply_to_account_id.is_(None), Status.in_reply_to_account_id == Status.account_id,
                   Status.in_reply_to_account_id == owner]
     if lst.replies_policy == "followed":
-        replies_ok.append(Status.in_reply_to_account_id.in_(followed))
+        replies_ok.append(Status.in_reply_to_account_id.in_(followed_by_owner))
     elif lst.replies_policy == "list":
-        replies_ok.append(Status.in_reply_to_account_id.in_(members))
-    stmt = stmt.where(or_(*replies_ok))
-    return window.order(list(await session.scalars(window.apply(stmt, Status.id))))
+        replies_ok.append(Status.in_reply_to_account_id.in_(set(members)))
+    if_followed = [Status.visibility.in_(FOLLOWER_VISIBLE)]
+    otherwise = [Status.visibility.in_((PUBLIC, UNLISTED))]
+    authors = [(member, if_followed if member in followed else otherwise) for member in members]
+    return await newest_by_authors(session, authors, window, or_(*replies_ok))

@@ -125,12 +125,6 @@ class TimelinePage:
     last_id: int | None = None
 
 
-def _cut(ids: Sequence[int], window: Window) -> list[int]:
-    """Newest first, at most `window.limit`: the oldest ones when paging up from min_id."""
-    ordered = sorted(set(ids), reverse=True)
-    return ordered[-window.limit:] if window.min_id is not None else ordered[:window.limit]
-
-
 async def _hidden_for(session: AsyncSession, viewer_id: int | None, *, mutes: bool = True) -> set[int]:
     if viewer_id is None:
         return set()
@@ -183,8 +177,9 @@ async def home_timeline(session: AsyncSession, viewer_id: int, window: Window, *
     """The viewer's home: its precomputed feed merged with the recent statuses of followed accounts
     above the fan-out threshold."""
     stored = await feed_store(session).page(viewer_id, window)
-    merged = await repository.hybrid_home_ids(session, viewer_id, window, settings.fanout_threshold)
-    ids = _cut([*stored, *merged], window)
+    followees = await repository.merged_followees(session, viewer_id, settings.fanout_threshold)
+    merged = await repository.hybrid_home_ids(session, viewer_id, window, followees)
+    ids = repository.cut_page([*stored, *merged], window)
     return await _page_of(session, ids, viewer_id, await _hidden_for(session, viewer_id), home=True)
 
 
@@ -267,6 +262,9 @@ async def list_timeline(session: AsyncSession, owner_id: int, list_id: int, wind
     lst = await repository.list_by_id(session, list_id)
     if lst is None or lst.account_id != owner_id:
         raise NotFound()
-    ids = await repository.list_timeline_ids(session, lst, window)
+    members = await repository.list_member_ids(session, lst)
+    if not members:
+        return TimelinePage()
+    ids = await repository.list_timeline_ids(session, lst, members, window)
     return await _page_of(session, ids, owner_id, await _hidden_for(session, owner_id))
 
