@@ -189,3 +189,8 @@ async def test_tag_endpoint(client, ctx, cast):
     unused = (await client.get("/api/v1/tags/neverused")).json()
     assert unused["name"] == "neverused" and [d["uses"] for d in unused["history"]] == ["0"] * 7
     assert (await client.get("/api/v1/tags/not-a-tag!")).status_code == 404
+
+
+async def test_followed_tags_is_an_empty_list(client, cast):
+    assert (await client.get("/api/v1/followed_tags", headers=cast.alice.headers)).json() == []
+    assert (await client.get("/api/v1/followed_tags")).status_code == 401

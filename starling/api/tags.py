@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from starling.api.deps import Ctx, OptionalAuth, ReadSession
+from fastapi import APIRouter, Depends
+
+from starling.api.deps import Auth, Ctx, OptionalAuth, ReadSession, scoped
 from starling.api.entities.tag import tag_entity
 from starling.api.responses import JSON
 from starling.errors import NotFound
@@ -27,3 +29,9 @@ async def show(name: str, session: ReadSession, ctx: Ctx, auth: OptionalAuth) ->
     history = (await tag_histories(session, [key]))[key]
     signed_in = auth is not None and auth.account is not None
     return JSON(tag_entity(ctx, tag, history, signed_in=signed_in))
+
+
+@router.get("/api/v1/followed_tags")
+async def followed_tags(auth: Annotated[Auth, Depends(scoped("read:follows"))]) -> JSON:
+    """Following hashtags is not supported yet, so nobody follows any."""
+    return JSON([])
