@@ -3,7 +3,8 @@
 On SQLite there are two engines over one file: a write engine with a single pooled connection that
 opens every transaction with BEGIN IMMEDIATE (writers queue in the pool instead of failing with
 SQLITE_BUSY on a lock upgrade), and a read engine with a few connections for concurrent readers (WAL
-lets them run beside the writer). On PostgreSQL both names point at one engine.
+lets them run beside the writer) that run on the event loop's thread (see sqlite_inloop). On
+PostgreSQL both names point at one engine.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, MetaData, event
+from sqlalchemy import BigInteger, Integer, MetaData, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
+
+from starling.infra import sqlite_inloop
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -36,7 +39,8 @@ def _tune_sqlite(engine: AsyncEngine, *, synchronous: str, busy_timeout_ms: int,
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # We issue BEGIN ourselves (below), so the driver must not.
-        dbapi_connection.isolation_level = None
+        if dbapi_connection.isolation_level is not None:
+            dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         cursor.execute("PRAGMA journal_mode = WAL")
@@ -61,8 +65,9 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             self.write_engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60, echo=echo)
-            self.read_engine = create_async_engine(url, pool_size=read_pool, max_overflow=0, pool_timeout=60,
-                                                   echo=echo)
+            self.read_engine = create_async_engine(
+                url, pool_size=read_pool, max_overflow=0, pool_timeout=60, echo=echo,
+                async_creator=sqlite_inloop.creator(make_url(url).database))
             _tune_sqlite(self.write_engine, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms,
                          immediate=True)
             _tune_sqlite(self.read_engine, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms,
