@@ -60,24 +60,40 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def wait_for_jobs(db_path: Path, timeout: float = 300) -> None:
+def wait_for_jobs(db_path: Path, since_id: int, expect: int, timeout: float = 300) -> None:
+    """Until `expect` status.created jobs newer than `since_id` are done and nothing else is pending."""
     deadline = time.time() + timeout
-    with sqlite3.connect(db_path) as conn:
-        while time.time() < deadline:
+    while time.time() < deadline:
+        conn = sqlite3.connect(db_path)
+        try:
+            done = conn.execute("SELECT count(*) FROM jobs WHERE kind = 'status.created' AND state = 'done' "
+                                "AND id > ?", (since_id,)).fetchone()[0]
             left = conn.execute("SELECT count(*) FROM jobs WHERE state IN ('queued','running')").fetchone()[0]
-            if left == 0:
-                return
-            time.sleep(0.2)
+        finally:
+            conn.close()
+        if done >= expect and left == 0:
+            return
+        time.sleep(0.2)
     raise SystemExit("jobs did not drain")
+
+
+def newest_job(db_path: Path) -> int:
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute("SELECT coalesce(max(id), 0) FROM jobs").fetchone()[0]
+    finally:
+        conn.close()
 
 
 def delivery_seconds(db_path: Path, since_id: int) -> list[float]:
     """For each status.created job since `since_id`: seconds from the status's creation to the job's end."""
-    with sqlite3.connect(db_path) as conn:
+    conn = sqlite3.connect(db_path)
+    with conn:
         rows = conn.execute(
             "SELECT (julianday(j.finished_at) - julianday(s.created_at)) * 86400.0 FROM jobs j "
             "JOIN statuses s ON s.id = json_extract(j.payload, '$.status_id') "
             "WHERE j.kind = 'status.created' AND j.state = 'done' AND j.id > ?", (since_id,)).fetchall()
+    conn.close()
     return sorted(r[0] for r in rows if r[0] is not None)
 
 
@@ -128,23 +144,23 @@ def main() -> None:
         print(f"bare route    : {bare.line()}")
         print(f"ratio         : {home.requests_per_second / bare.requests_per_second:.1%} of the bare route")
 
-        with sqlite3.connect(db_path) as conn:
-            last_job = conn.execute("SELECT coalesce(max(id), 0) FROM jobs").fetchone()[0]
+        last_job = newest_job(db_path)
         posting = load.wrk(f"{base}/api/v1/statuses", connections=10, seconds=args.seconds,
                            tokens_file=posters_file, method="POST", post=True)
-        wait_for_jobs(db_path)
+        wait_for_jobs(db_path, last_job, posting.requests - posting.non_2xx)
         delays = delivery_seconds(db_path, last_job)
         print(f"post creation : {posting.line()}")
         print(f"fan-out delay : p50 {pct(delays, 50):.2f} s   p99 {pct(delays, 99):.2f} s   "
               f"max {max(delays) if delays else float('nan'):.2f} s over {len(delays)} posts "
               f"(creation to every follower's feed)")
 
-        with sqlite3.connect(db_path) as conn:
-            last_job = conn.execute("SELECT coalesce(max(id), 0) FROM jobs").fetchone()[0]
-            followers = conn.execute("SELECT followers_count FROM accounts WHERE id = 1").fetchone()[0]
+        last_job = newest_job(db_path)
+        conn = sqlite3.connect(db_path)
+        followers = conn.execute("SELECT followers_count FROM accounts WHERE id = 1").fetchone()[0]
+        conn.close()
         httpx.post(f"{base}/api/v1/statuses", json={"status": "hello to all of you"},
                    headers={"Authorization": f"Bearer {built.celebrity[1]}"}, timeout=30).raise_for_status()
-        wait_for_jobs(db_path)
+        wait_for_jobs(db_path, last_job, 1)
         big = delivery_seconds(db_path, last_job)
         print(f"fan-out to {followers} followers: {max(big) if big else float('nan'):.2f} s")
         print(f"server RSS    : {load.tree_rss_mb(proc.pid):.0f} MB (all processes)")
