@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling.api.deps import Auth, Ctx, OptionalAuth, ReadSession, scoped
@@ -23,18 +22,13 @@ from starling.timelines.service import TimelinePage
 router = APIRouter()
 
 
-def me(auth: Auth) -> int:
-    """The token's account ID, from the identity key: the Account was loaded in a session now closed."""
-    return inspect(auth.account).identity[0]
-
-
 def viewer_reading(auth: Auth | None, scope: str = "read:statuses") -> int | None:
     """The signed-in viewer's ID (None when logged out). A token, when sent, must hold `scope`."""
     if auth is None:
         return None
     if not auth.has(scope):
         raise Forbidden("This action is outside the authorized scopes")
-    return me(auth) if auth.account is not None else None
+    return auth.account.id if auth.account is not None else None
 
 
 async def render_page(request: Request, session: AsyncSession, ctx: AppContext, page: TimelinePage,
@@ -53,9 +47,9 @@ def _id(value: int) -> int:
 @router.get("/api/v1/timelines/home")
 async def home(request: Request, session: ReadSession, ctx: Ctx,
                auth: Annotated[Auth, Depends(scoped("read:statuses"))]) -> JSON:
-    page = await timelines.home_timeline(session, me(auth), page_params(request),
+    page = await timelines.home_timeline(session, auth.account.id, page_params(request),
                                          settings=ctx.settings)
-    return await render_page(request, session, ctx, page, me(auth))
+    return await render_page(request, session, ctx, page, auth.account.id)
 
 
 @router.get("/api/v1/timelines/public")
@@ -91,8 +85,8 @@ async def tag(hashtag: str, request: Request, session: ReadSession, ctx: Ctx, au
 @router.get("/api/v1/timelines/list/{list_id:int}")
 async def list_timeline(list_id: int, request: Request, session: ReadSession, ctx: Ctx,
                         auth: Annotated[Auth, Depends(scoped("read:lists"))]) -> JSON:
-    page = await timelines.list_timeline(session, me(auth), _id(list_id), page_params(request))
-    return await render_page(request, session, ctx, page, me(auth))
+    page = await timelines.list_timeline(session, auth.account.id, _id(list_id), page_params(request))
+    return await render_page(request, session, ctx, page, auth.account.id)
 
 
 @router.get("/api/v1/accounts/{account_id:int}/statuses")
@@ -116,12 +110,12 @@ async def account_statuses(account_id: int, request: Request, session: ReadSessi
 @router.get("/api/v1/favourites")
 async def favourites(request: Request, session: ReadSession, ctx: Ctx,
                      auth: Annotated[Auth, Depends(scoped("read:favourites"))]) -> JSON:
-    page = await timelines.favourited_statuses(session, me(auth), page_params(request))
-    return await render_page(request, session, ctx, page, me(auth))
+    page = await timelines.favourited_statuses(session, auth.account.id, page_params(request))
+    return await render_page(request, session, ctx, page, auth.account.id)
 
 
 @router.get("/api/v1/bookmarks")
 async def bookmarks(request: Request, session: ReadSession, ctx: Ctx,
                     auth: Annotated[Auth, Depends(scoped("read:bookmarks"))]) -> JSON:
-    page = await timelines.bookmarked_statuses(session, me(auth), page_params(request))
-    return await render_page(request, session, ctx, page, me(auth))
+    page = await timelines.bookmarked_statuses(session, auth.account.id, page_params(request))
+    return await render_page(request, session, ctx, page, auth.account.id)

@@ -10,7 +10,6 @@ from starling.api.deps import Ctx, OptionalAuth, ReadSession
 from starling.api.entities.status import status_entities
 from starling.api.entities.tag import tag_entity
 from starling.api.responses import JSON
-from starling.api.timelines import me
 from starling.graph import repository as graph
 from starling.posts import service as posts
 from starling.search import trends
@@ -52,7 +51,7 @@ async def trending_tags(request: Request, session: ReadSession, ctx: Ctx, auth: 
 @router.get("/api/v1/trends/statuses")
 async def trending_statuses(request: Request, session: ReadSession, ctx: Ctx, auth: OptionalAuth) -> JSON:
     limit, offset = _limit_offset(request, 20)
-    viewer_id = me(auth) if auth is not None and auth.account is not None else None
+    viewer_id = auth.account.id if auth is not None and auth.account is not None else None
     ranked = await trends.trending_status_ids(session, scope=ctx.db.url, limit=limit, offset=offset)
     statuses = await posts.visible_statuses(session, ranked, viewer_id)
     if viewer_id is not None:

@@ -11,8 +11,8 @@ from typing import Any, Protocol
 from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from starling.infra.db import insert_ignore
 from starling.timelines.models import HomeFeedEntry
-from starling.timelines.repository import insert_ignore
 
 
 class Window(Protocol):

@@ -6,14 +6,13 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Select, Table, delete, exists, func, or_, select, union_all
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Select, delete, exists, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from starling.accounts.models import Account
 from starling.graph.models import Follow, FollowRequest
-from starling.infra.db import dialect_name
+from starling.infra.db import insert_ignore
 from starling.media.models import MediaAttachment
 from starling.posts.models import (
     PRIVATE,
@@ -32,20 +31,6 @@ from starling.timelines.models import List, ListAccount
 FOLLOWER_VISIBLE = (PUBLIC, UNLISTED, PRIVATE)
 # Authors per UNION ALL query (SQLite allows 500 terms in a compound select).
 UNION_CHUNK = 200
-
-
-async def insert_ignore(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows, silently skipping any that collide with a unique key (SQLite and PostgreSQL)."""
-    if not rows:
-        return
-    dialect = dialect_name(session)
-    if dialect == "sqlite":
-        stmt = sqlite.insert(table).on_conflict_do_nothing()
-    elif dialect == "postgresql":
-        stmt = postgresql.insert(table).on_conflict_do_nothing()
-    else:
-        raise RuntimeError(f"insert-or-ignore is not written for {dialect}")
-    await session.execute(stmt, list(rows))
 
 
 # --- fan-out ------------------------------------------------------------------------------------------
