@@ -20,6 +20,6 @@ class AppContext:
     def build(cls, settings: Settings) -> AppContext:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = Database(settings.resolved_database_url, synchronous=settings.sqlite_synchronous,
-                      busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+                      busy_timeout_ms=settings.sqlite_busy_timeout_ms, info={"settings": settings})
         storage = LocalStorage(media_dir(settings), settings.base_url)
         return cls(settings=settings, db=db, storage=storage)

@@ -14,13 +14,7 @@ from starling.posts.models import Bookmark, Favourite, Pin
 from starling.timelines.models import HomeFeedEntry
 
 
-def _jobs_see_these_settings(ctx) -> None:
-    """Jobs find the instance settings on their session (a test changes ctx.settings, not the env)."""
-    ctx.db.write_sessions.configure(info={"settings": ctx.settings})
-
-
 async def _run_jobs(ctx) -> None:
-    _jobs_see_these_settings(ctx)
     await jobs.drain(ctx.db)
 
 

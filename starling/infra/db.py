@@ -60,7 +60,9 @@ class Database:
     """Engines and session factories for one database URL."""
 
     def __init__(self, url: str, *, synchronous: str = "FULL", busy_timeout_ms: int = 10_000,
-                 read_pool: int = 4, echo: bool = False):
+                 read_pool: int = 4, echo: bool = False, info: dict[str, Any] | None = None):
+        """`info` is attached to every session (the instance settings live there for jobs and
+        services that are not handed them)."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -76,8 +78,10 @@ class Database:
             self.write_engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True,
                                                     echo=echo)
             self.read_engine = self.write_engine
-        self.write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False, autoflush=True)
-        self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
+        self.write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False, autoflush=True,
+                                                 info=dict(info or {}))
+        self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False,
+                                                info=dict(info or {}))
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling.accounts.models import Account
-from starling.config import Settings, get_settings
+from starling.config import Settings
 from starling.errors import NotFound
 from starling.graph import repository as graph
 from starling.posts import service as posts
@@ -29,11 +29,8 @@ MERGE_LIMIT = 40
 
 
 def _settings(session: AsyncSession, settings: Settings | None) -> Settings:
-    """The instance settings: given, attached to the session's info, or read from the environment."""
-    if settings is not None:
-        return settings
-    attached = session.info.get("settings")
-    return attached if isinstance(attached, Settings) else get_settings()
+    """The instance settings: given, or the ones every session of the instance carries in its info."""
+    return settings if settings is not None else session.info["settings"]
 
 
 def _due_for_trim(status_id: int) -> bool:
