@@ -35,6 +35,17 @@ async def _credential_entity(session, ctx: AppContext, account: Account) -> dict
     return entity
 
 
+async def _if_token_reads_accounts(auth: OptionalAuth) -> Auth | None:
+    """Anyone may read accounts, but a token, when sent, must hold read:accounts (Mastodon's
+    authorize_if_got_token!): 403 for a token that lacks it, rather than answering as if logged out."""
+    if auth is not None and not auth.has("read:accounts"):
+        raise Forbidden("This action is outside the authorized scopes")
+    return auth
+
+
+MaybeReadAccounts = Annotated[Auth | None, Depends(_if_token_reads_accounts)]
+
+
 def _visible(account: Account | None) -> Account:
     """Accounts awaiting approval do not exist to others yet; suspended ones show their suspended shape."""
     if account is None or not account.approved:
@@ -128,7 +139,7 @@ async def update_credentials(request: Request, ctx: Ctx, session: WriteSession,
 
 
 @router.get("/api/v1/accounts/lookup")
-async def lookup(request: Request, ctx: Ctx, session: ReadSession, auth: OptionalAuth) -> JSON:
+async def lookup(request: Request, ctx: Ctx, session: ReadSession, auth: MaybeReadAccounts) -> JSON:
     acct = query_params(request).str("acct", "", max_length=400) or ""
     account = _visible(await service.lookup(session, ctx.settings, acct))
     return JSON(account_entity(ctx, account))
@@ -148,7 +159,7 @@ async def search(request: Request, ctx: Ctx, session: ReadSession,
 
 
 @router.get("/api/v1/accounts")
-async def accounts_batch(request: Request, ctx: Ctx, session: ReadSession, auth: OptionalAuth) -> JSON:
+async def accounts_batch(request: Request, ctx: Ctx, session: ReadSession, auth: MaybeReadAccounts) -> JSON:
     """Several accounts at once (`id[]`), in the order asked, skipping unknown ones."""
     wanted = [ids.parse_id(raw) for raw in query_params(request).list("id")][:BATCH_MAX]
     found = await service.accounts_by_ids(session, [i for i in wanted if i is not None])
@@ -163,7 +174,7 @@ async def accounts_batch(request: Request, ctx: Ctx, session: ReadSession, auth:
 
 
 @router.get("/api/v1/accounts/{account_id:int}")
-async def show(account_id: int, ctx: Ctx, session: ReadSession, auth: OptionalAuth) -> JSON:
+async def show(account_id: int, ctx: Ctx, session: ReadSession, auth: MaybeReadAccounts) -> JSON:
     if account_id >= 2**63:
         raise NotFound()
     account = _visible(await service.account(session, account_id))

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import inspect
 
 from starling import ids
-from starling.api.deps import Auth, Ctx, OptionalAuth, ReadSession, WriteSession, scoped
+from starling.api.accounts import MaybeReadAccounts
+from starling.api.deps import Auth, Ctx, ReadSession, WriteSession, scoped
 from starling.api.entities.account import account_entity
 from starling.api.entities.relationship import relationship_entity
 from starling.api.pagination import page_params, set_link_header
@@ -142,7 +143,7 @@ def _account_page(request: Request, ctx, rows) -> JSON:
 
 @router.get("/api/v1/accounts/{account_id:int}/followers")
 async def followers(account_id: int, request: Request, session: ReadSession, ctx: Ctx,
-                    auth: OptionalAuth) -> JSON:
+                    auth: MaybeReadAccounts) -> JSON:
     viewer = me(auth) if auth is not None and auth.account is not None else None
     rows = await graph.followers(session, path_id(account_id), viewer, page_params(request, 40, 80))
     return _account_page(request, ctx, rows)
@@ -150,7 +151,7 @@ async def followers(account_id: int, request: Request, session: ReadSession, ctx
 
 @router.get("/api/v1/accounts/{account_id:int}/following")
 async def following(account_id: int, request: Request, session: ReadSession, ctx: Ctx,
-                    auth: OptionalAuth) -> JSON:
+                    auth: MaybeReadAccounts) -> JSON:
     viewer = me(auth) if auth is not None and auth.account is not None else None
     rows = await graph.following(session, path_id(account_id), viewer, page_params(request, 40, 80))
     return _account_page(request, ctx, rows)
