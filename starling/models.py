@@ -6,8 +6,7 @@ from starling.infra.db import Base
 from starling.infra.jobs import Job
 from starling.media.models import MediaAttachment
 from starling.notifications.models import Marker, Notification
-from starling.posts.models import (Bookmark, Favourite, IdempotencyKey, Mention, Pin, Status, StatusEdit,
-                                   StatusTag, Tag)
+from starling.posts.models import Bookmark, Favourite, IdempotencyKey, Mention, Pin, Status, StatusEdit, StatusTag, Tag
 from starling.timelines.models import HomeFeedEntry, List, ListAccount
 
 metadata = Base.metadata

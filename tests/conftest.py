@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from starling import clock
-from starling.config import Settings
 from starling.accounts import passwords
+from starling.config import Settings
 from starling.infra import jobs
 from starling.migrate import upgrade
 

@@ -152,6 +152,17 @@ async def retry_dead(db: Database, job_id: int | None = None) -> int:
         return result.rowcount or 0
 
 
+async def _run_batch(db: Database, batch: list[Job], concurrency: int) -> None:
+    """Run claimed jobs, at most `concurrency` at a time."""
+    sem = asyncio.Semaphore(max(concurrency, 1))
+
+    async def run(job: Job) -> None:
+        async with sem:
+            await run_one(db, job)
+
+    await asyncio.gather(*(run(job) for job in batch))
+
+
 async def work_forever(db: Database, stop: asyncio.Event, *, concurrency: int = 1, idle: float = 0.1) -> None:
     """Claim and run jobs until `stop` is set. Polls at `idle` seconds when there is nothing to do;
     a job enqueued in this process wakes it at once."""
@@ -164,13 +175,7 @@ async def work_forever(db: Database, stop: asyncio.Event, *, concurrency: int = 
             log.exception("claiming jobs failed; retrying")
             batch = []
         if batch:
-            sem = asyncio.Semaphore(concurrency)
-
-            async def _run(job: Job) -> None:
-                async with sem:
-                    await run_one(db, job)
-
-            await asyncio.gather(*(_run(job) for job in batch))
+            await _run_batch(db, batch, concurrency)
             continue
         _wakeup.clear()
         try:
