@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling.accounts.models import Account
 from starling.posts.models import (
+    PUBLIC,
+    UNLISTED,
     Bookmark,
     Favourite,
     IdempotencyKey,
@@ -228,8 +230,10 @@ def favourites_page(status_id: int) -> Select:
 
 
 def boosts_page(status_id: int) -> Select:
-    """(boost id, account id) of a status's boosts, for the caller to paginate by boost id."""
-    return select(Status.id, Status.account_id).where(Status.reblog_of_id == status_id)
+    """(boost id, account id) of a status's public and unlisted boosts, for the caller to paginate by boost
+    id. A followers-only boost is for the booster's followers, so it is never listed (as on Mastodon)."""
+    return select(Status.id, Status.account_id).where(Status.reblog_of_id == status_id,
+                                                      Status.visibility.in_((PUBLIC, UNLISTED)))
 
 
 async def rows(session: AsyncSession, stmt: Select) -> list[tuple]:
