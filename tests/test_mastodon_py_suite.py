@@ -39,8 +39,14 @@ MODULES = (
     "test_constructor", "test_profile", "test_trends",
 )
 
+# Left out, with the reason: tests that can only fail here and would spend the run's time doing it.
+DESELECTED = {
+    "tests/test_status.py::test_status_card": "link preview cards need outbound fetches, which Starling "
+                                               "does not make; the test polls for 60 s before failing",
+}
+
 # How many of their tests must pass: the count that passes reliably today. Raise it as Starling grows.
-PASS_FLOOR = 0
+PASS_FLOOR = 144
 
 SUITE_TIMEOUT = 600  # seconds for the whole run; their tests sleep ~2 minutes in total
 TEST_TIMEOUT = 60  # seconds for any one test (their client's own request timeout is 300 s)
@@ -130,11 +136,13 @@ def server_crashes(server_log: str) -> Counter:
 def summary_text(result: SuiteResult, crashes: Counter) -> str:
     lines = [f"Mastodon.py {VERSION} suite against Starling: {result.total('passed')} passed, "
              f"{result.total('failed')} failed, {result.total('error')} errors, "
-             f"{result.total('skipped')} skipped", ""]
+             f"{result.total('skipped')} skipped, {len(DESELECTED)} deselected (floor {PASS_FLOOR})", ""]
     for module in sorted(result.counts):
         c = result.counts[module]
         lines.append(f"{module:28} passed {c['passed']:3}  failed {c['failed']:3}  errors {c['error']:3}  "
                      f"skipped {c['skipped']:3}")
+    lines += ["", f"Deselected ({len(DESELECTED)}):"]
+    lines += [f"  {test_id.removeprefix('tests/').replace('.py', '')}: {why}" for test_id, why in DESELECTED.items()]
     lines += ["", f"Failures ({len(result.failures)}):"]
     lines += [f"  {test_id}: {message}" for test_id, message in result.failures]
     lines += ["", f"Tests that saw a 500 from Starling ({len(result.server_errors)}):"]
@@ -164,7 +172,8 @@ def test_mastodon_py_suite(tmp_path):
         env["PYTHONPATH"] = str(plugin_dir)
         try:
             run = subprocess.run(
-                [sys.executable, "-m", "pytest", *paths, "--disable-recording", "-p", "no:cacheprovider",
+                [sys.executable, "-m", "pytest", *paths, *(f"--deselect={test_id}" for test_id in DESELECTED),
+                 "--disable-recording", "-p", "no:cacheprovider",
                  "-p", "starling_test_timeout", "-q", "-o", "addopts=", "-o", "junit_logging=all",
                  f"--junitxml={junit}", "--rootdir", str(root)],
                 cwd=root, env=env, capture_output=True, text=True, timeout=SUITE_TIMEOUT)
