@@ -443,3 +443,25 @@ def test_block_and_mute(people):
         eve.account_follow(people["bob"].id)
     bob.account_unblock(people["eve"].id)
     assert bob.account_relationships(people["eve"].id)[0].blocking is False
+
+
+def test_a_post_is_readable_as_soon_as_it_is_acknowledged(server, people):
+    """A client that posts and at once opens the post (or its thread) must find it: the server may only
+    answer 200 once the post is committed. Plain HTTP on two open connections (an app's compose
+    screen and its timeline), since Mastodon.py's own parsing leaves the server time to catch up."""
+    def session_for(person: Person) -> requests.Session:
+        http = requests.Session()
+        http.headers["Authorization"] = f"Bearer {person.api.access_token}"
+        http.get(server.url("/api/v1/accounts/verify_credentials"), timeout=10).raise_for_status()
+        return http
+
+    writer, reader = session_for(people["alice"]), session_for(people["bob"])
+    misses = []
+    for i in range(300):
+        posted = writer.post(server.url("/api/v1/statuses"), json={"status": f"Read-your-writes {i}"},
+                             timeout=10)
+        assert posted.status_code == 200, posted.text
+        status_id = posted.json()["id"]
+        if reader.get(server.url(f"/api/v1/statuses/{status_id}"), timeout=10).status_code != 200:
+            misses.append(status_id)
+    assert not misses, f"{len(misses)} of 300 acknowledged posts were not there yet when read back"
