@@ -347,7 +347,7 @@ async def _make_follows(ctx: AppContext, rng: random.Random, network: Network) -
     weights = [p.popularity for p in people]
     async with ctx.db.write() as session:
         for i, person in enumerate(people):
-            k = min(max(2, n // 3), int(1 + rng.paretovariate(1.8) * 2))
+            k = min(max(2, n // 3), int(1 + rng.paretovariate(2.0) * 1.6))
             for j in sorted(_weighted_sample(rng, population, weights, k + 1) - {i}):
                 target = people[j]
                 await graph.follow(session, person.id, target.id)
@@ -427,7 +427,7 @@ def _interactions(rng: random.Random, network: Network, author: Person, item: Pl
     public = item.visibility != "private"
     everyone = [p.id for p in network.people if p.id != author.id] if public else []
     out = []
-    for kind, rate in (("favourite", 0.5 * reach), ("boost", 0.12 * reach if public else 0.0)):
+    for kind, rate in (("favourite", 0.35 * reach), ("boost", 0.1 * reach if public else 0.0)):
         fans = author.followers or everyone
         wanted = int(rng.expovariate(1.0 / rate) + 0.5) if rate > 0 and fans else 0
         at = item.at

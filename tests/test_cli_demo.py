@@ -34,7 +34,7 @@ async def test_small_demo_network_has_the_right_shape(ctx, client):
         assert originals == 160
         assert await count(session, Status, Status.in_reply_to_id.isnot(None)) >= 15
         assert await count(session, Status, Status.reblog_of_id.isnot(None)) >= 5
-        assert await count(session, Favourite) >= 50
+        assert await count(session, Favourite) >= 20
         assert await count(session, StatusTag) >= 30
         described = await count(session, MediaAttachment, MediaAttachment.status_id.isnot(None),
                                 MediaAttachment.description != "")
