@@ -91,10 +91,11 @@ async def feed_of(ctx, account_id: int) -> list[int]:
 
 
 class QueryCounter:
-    """Counts SQL statements on both engines while active."""
+    """Counts SQL statements on both engines and on direct reads (infra.direct) while active."""
 
     def __init__(self, ctx):
         self.engines = {ctx.db.read_engine.sync_engine, ctx.db.write_engine.sync_engine}
+        self.direct = ctx.db.direct
         self.statements: list[str] = []
 
     def _count(self, _conn, _cursor, statement, *_args):
@@ -104,8 +105,10 @@ class QueryCounter:
     def __enter__(self):
         for engine in self.engines:
             event.listen(engine, "before_cursor_execute", self._count)
+        self.direct.observers.append(self.statements.append)
         return self
 
     def __exit__(self, *exc):
         for engine in self.engines:
             event.remove(engine, "before_cursor_execute", self._count)
+        self.direct.observers.remove(self.statements.append)

@@ -118,3 +118,6 @@ class InstanceSetting(Base):
 
 
 Index("ix_accounts_created", Account.created_at)
+# Home merges the followed accounts above the fan-out threshold at read time: found by this, not by
+# looking at every account the reader follows.
+Index("ix_accounts_followers_count", Account.followers_count)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling.accounts.models import AccessToken, Account, Application, AuthorizationCode, InstanceSetting
+from starling.infra.direct import Query
 
 
 async def by_id(session: AsyncSession, account_id: int) -> Account | None:
@@ -154,3 +155,27 @@ async def revoke_tokens_issued_at(session: AsyncSession, *, application_id: int,
     await session.execute(update(AccessToken).where(and_(
         AccessToken.application_id == application_id, AccessToken.account_id == account_id,
         AccessToken.created_at == issued_at, AccessToken.revoked_at.is_(None))).values(revoked_at=now))
+
+
+# --- direct reads (see infra.direct) -------------------------------------------------------------------
+
+ACCOUNT_COLUMNS = tuple(Account.__table__.columns)
+
+# A bearer token by digest, whether it is live now, whether its account may act, and the account's row.
+LIVE_TOKEN = Query(
+    select(AccessToken.id.label("token_id"), AccessToken.application_id, AccessToken.scopes,
+           AccessToken.account_id,
+           and_(AccessToken.revoked_at.is_(None),
+                or_(AccessToken.expires_at.is_(None), AccessToken.expires_at > bindparam("now"))).label("live"),
+           and_(Account.suspended_at.is_(None), Account.approved.is_(True)).label("usable"),
+           *ACCOUNT_COLUMNS)
+    .outerjoin(Account, Account.id == AccessToken.account_id)
+    .where(AccessToken.token_hash == bindparam("digest")))
+
+# What the Account entity shows of other people (no `source`), for a page of authors.
+PROFILES = Query(
+    select(Account.id, Account.username, Account.display_name, Account.locked, Account.bot, Account.discoverable,
+           Account.indexable, Account.created_at, Account.note_html, Account.avatar_key, Account.header_key,
+           Account.followers_count, Account.following_count, Account.statuses_count, Account.last_status_at,
+           Account.fields, Account.suspended_at)
+    .where(Account.id.in_(bindparam("ids", expanding=True))))

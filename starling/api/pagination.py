@@ -53,7 +53,11 @@ def set_link_header(request: Request, response: Response, first_id: int | str | 
     if first_id is None or last_id is None:
         return
     base = f"{request.app.state.ctx.settings.base_url}{request.url.path}"
-    keep = [(k, v) for k, v in request.query_params.multi_items() if k not in ("max_id", "since_id", "min_id")]
-    next_url = f"{base}?{urlencode(keep + [('max_id', str(last_id))])}"
-    prev_url = f"{base}?{urlencode(keep + [('min_id', str(first_id))])}"
+    if not request.scope.get("query_string"):  # the common first page: nothing to carry over
+        next_url, prev_url = f"{base}?max_id={last_id}", f"{base}?min_id={first_id}"
+    else:
+        keep = [(k, v) for k, v in request.query_params.multi_items()
+                if k not in ("max_id", "since_id", "min_id")]
+        next_url = f"{base}?{urlencode(keep + [('max_id', str(last_id))])}"
+        prev_url = f"{base}?{urlencode(keep + [('min_id', str(first_id))])}"
     response.headers["Link"] = f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'

@@ -17,7 +17,7 @@ from sqlalchemy import BigInteger, Integer, MetaData, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
-from starling.infra import sqlite_inloop
+from starling.infra import direct, sqlite_inloop
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -35,6 +35,16 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def _sqlite_pragmas(cursor: Any, *, synchronous: str, busy_timeout_ms: int) -> None:
+    cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute(f"PRAGMA synchronous = {synchronous}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA cache_size = -32000")
+    cursor.execute("PRAGMA temp_store = MEMORY")
+    cursor.execute("PRAGMA mmap_size = 268435456")
+
+
 def _tune_sqlite(engine: AsyncEngine, *, synchronous: str, busy_timeout_ms: int, immediate: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -42,13 +52,7 @@ def _tune_sqlite(engine: AsyncEngine, *, synchronous: str, busy_timeout_ms: int,
         if dbapi_connection.isolation_level is not None:
             dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute(f"PRAGMA synchronous = {synchronous}")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA cache_size = -32000")
-        cursor.execute("PRAGMA temp_store = MEMORY")
-        cursor.execute("PRAGMA mmap_size = 268435456")
+        _sqlite_pragmas(cursor, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms)
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -74,10 +78,17 @@ class Database:
                          immediate=True)
             _tune_sqlite(self.read_engine, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms,
                          immediate=False)
+
+            def configure(conn: Any) -> None:
+                _sqlite_pragmas(conn, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms)
+
+            self.direct: direct.SqliteReads | direct.PoolReads = direct.SqliteReads(
+                make_url(url).database, self.read_engine.dialect, configure, keep=read_pool)
         else:
             self.write_engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True,
                                                     echo=echo)
             self.read_engine = self.write_engine
+            self.direct = direct.PoolReads(self.read_engine)
         self.write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False, autoflush=True,
                                                  info=dict(info or {}))
         self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False,
@@ -98,7 +109,13 @@ class Database:
             session.expunge_all()
             await session.rollback()
 
+    def reads(self) -> Any:
+        """A connection for direct reads (see infra.direct): `async with db.reads() as reader:`. Use it on
+        hot paths with `direct.Query` statements; everything else uses sessions."""
+        return self.direct.read()
+
     async def dispose(self) -> None:
+        await self.direct.dispose()
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from starling.infra.direct import Query
 from starling.media.models import MediaAttachment
 
 
@@ -43,3 +44,13 @@ async def release(session: AsyncSession, status_id: int, keep: Iterable[int]) ->
                                  MediaAttachment.id.not_in(set(keep)))
                           .values(status_id=None, position=0)
                           .execution_options(synchronize_session=False))
+
+
+# The attachments of a page of statuses, for direct reads (see infra.direct): what the entity shows.
+OF_STATUSES = Query(
+    select(MediaAttachment.status_id, MediaAttachment.id, MediaAttachment.type, MediaAttachment.file_key,
+           MediaAttachment.preview_key, MediaAttachment.width, MediaAttachment.height,
+           MediaAttachment.preview_width, MediaAttachment.preview_height, MediaAttachment.focus_x,
+           MediaAttachment.focus_y, MediaAttachment.description, MediaAttachment.blurhash)
+    .where(MediaAttachment.status_id.in_(bindparam("ids", expanding=True)))
+    .order_by(MediaAttachment.status_id, MediaAttachment.position, MediaAttachment.id))

@@ -6,11 +6,14 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Select, case, delete, func, literal, select, update
+from sqlalchemy import Select, bindparam, case, delete, exists, false, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from starling.accounts.models import Account
+from starling.accounts.models import Account, Application
+from starling.graph.models import Follow
+from starling.infra.direct import Query
 from starling.posts.models import (
+    PRIVATE,
     PUBLIC,
     UNLISTED,
     Bookmark,
@@ -238,3 +241,56 @@ def boosts_page(status_id: int) -> Select:
 
 async def rows(session: AsyncSession, stmt: Select) -> list[tuple]:
     return [tuple(r) for r in await session.execute(stmt)]
+
+
+# --- direct reads for timeline pages (see infra.direct) ------------------------------------------------
+
+def _viewer_has(model: type, status_column: object) -> object:
+    return exists().where(model.account_id == bindparam("viewer"), status_column == Status.id)
+
+
+_boost = Status.__table__.alias("viewer_boost")
+
+# Every fact a page needs about its statuses (and, asked again, about the originals they boost) in one
+# statement: what decides visibility (author suspended; for private and direct posts, whether the viewer
+# follows the author or is mentioned) and what the viewer did with each (favourite, boost, bookmark,
+# pin). Counters come from the row too, so they are never stale.
+PAGE_FACTS = Query(
+    select(Status.id, Status.account_id, Status.visibility, Status.reblog_of_id,
+           Status.in_reply_to_account_id, Status.edited_at, Status.replies_count, Status.reblogs_count,
+           Status.favourites_count,
+           Account.suspended_at.is_not(None).label("suspended"),
+           case((Status.visibility == PRIVATE,
+                 exists().where(Follow.account_id == bindparam("viewer"),
+                                Follow.target_account_id == Status.account_id)),
+                else_=false()).label("followed"),
+           case((Status.visibility >= PRIVATE, _viewer_has(Mention, Mention.status_id)),
+                else_=false()).label("mentions_viewer"),
+           _viewer_has(Favourite, Favourite.status_id).label("favourited"),
+           exists().where(_boost.c.account_id == bindparam("viewer"),
+                          _boost.c.reblog_of_id == Status.id).label("reblogged"),
+           _viewer_has(Bookmark, Bookmark.status_id).label("bookmarked"),
+           _viewer_has(Pin, Pin.status_id).label("pinned"))
+    .join(Account, Account.id == Status.account_id)
+    .where(Status.id.in_(bindparam("ids", expanding=True))), truthy_booleans=True)
+
+# What a status shows that changes only when it is edited (cached by id and edited_at).
+STATUS_CONTENT = Query(
+    select(Status.id, Status.account_id, Account.username, Status.text, Status.content, Status.spoiler_text,
+           Status.sensitive, Status.visibility, Status.language, Status.in_reply_to_id,
+           Status.in_reply_to_account_id, Status.reblog_of_id, Status.created_at, Status.edited_at,
+           Application.name.label("application_name"), Application.website.label("application_website"))
+    .join(Account, Account.id == Status.account_id)
+    .outerjoin(Application, Application.id == Status.application_id)
+    .where(Status.id.in_(bindparam("ids", expanding=True))))
+
+MENTIONED = Query(
+    select(Mention.status_id, Mention.account_id, Account.username)
+    .join(Account, Account.id == Mention.account_id)
+    .where(Mention.status_id.in_(bindparam("ids", expanding=True))))
+
+TAGGED = Query(
+    select(StatusTag.status_id, Tag.name, Tag.display_name)
+    .join(Tag, Tag.id == StatusTag.tag_id)
+    .where(StatusTag.status_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Tag.name))

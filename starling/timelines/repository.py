@@ -4,15 +4,31 @@ they are the hot path the architecture allows, one well-named query per timeline
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, func, or_, select, union_all
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    Select,
+    bindparam,
+    delete,
+    exists,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from starling.accounts.models import Account
-from starling.graph.models import Follow, FollowRequest
+from starling.graph.models import Block, Follow, FollowRequest, Mute
 from starling.infra.db import insert_ignore
+from starling.infra.direct import Query, Reader
 from starling.media.models import MediaAttachment
 from starling.posts.models import (
     PRIVATE,
@@ -26,7 +42,7 @@ from starling.posts.models import (
     StatusTag,
     Tag,
 )
-from starling.timelines.models import List, ListAccount
+from starling.timelines.models import HomeFeedEntry, List, ListAccount
 
 FOLLOWER_VISIBLE = (PUBLIC, UNLISTED, PRIVATE)
 # Authors per UNION ALL query (SQLite allows 500 terms in a compound select).
@@ -146,30 +162,109 @@ def cut_page(ids: Collection[int], window: Any) -> list[int]:
     return ordered[-window.limit:] if window.min_id is not None else ordered[:window.limit]
 
 
-async def merged_followees(session: AsyncSession, viewer_id: int, threshold: int) -> list[tuple[int, bool]]:
-    """(account, show_reblogs) for each account the viewer follows that has more followers than the
-    fan-out threshold, except those the viewer keeps out of home with an exclusive list."""
-    rows = await session.execute(
-        select(Follow.target_account_id, Follow.show_reblogs)
-        .join(Account, Account.id == Follow.target_account_id)
-        .where(Follow.account_id == viewer_id, Account.followers_count > threshold,
-               Follow.target_account_id.not_in(
-                   select(ListAccount.account_id).join(List, List.id == ListAccount.list_id)
-                   .where(List.account_id == viewer_id, List.exclusive.is_(True))))
-        .order_by(Follow.target_account_id))
-    return [(account_id, bool(show_reblogs)) for account_id, show_reblogs in rows]
+# --- home, read directly (see infra.direct) ------------------------------------------------------------
+
+HOME_BLOCKED, HOME_MUTED, HOME_MERGED, HOME_FEED, HOME_OWN = range(1, 6)
+NO_UPPER_BOUND = 2**63 - 1
 
 
-async def hybrid_home_ids(session: AsyncSession, viewer_id: int, window: Any,
+def _kind(value: int) -> Any:
+    return literal_column(str(value), Integer)
+
+
+def _windowed(stmt: Select, column: Any, ascending: bool) -> Select:
+    """`stmt` inside a window given as parameters: hi (exclusive), lo (exclusive) and n rows, newest first
+    (oldest first when paging up from min_id)."""
+    stmt = stmt.where(column < bindparam("hi"), column > bindparam("lo"))
+    return stmt.order_by(column.asc() if ascending else column.desc()).limit(bindparam("n"))
+
+
+def _window_params(window: Any) -> dict[str, Any]:
+    return {"hi": window.max_id if window.max_id is not None else NO_UPPER_BOUND,
+            "lo": max(window.since_id or 0, window.min_id or 0), "n": window.limit}
+
+
+@lru_cache(maxsize=2)
+def _home_sources(ascending: bool) -> Query:
+    """Everything home needs about the viewer, in one UNION ALL: blocks either way, live mutes, followed
+    accounts above the fan-out threshold (merged at read time; not those kept in an exclusive list), one
+    window of the precomputed feed and one of the viewer's own statuses (so a new post shows at once,
+    before fan-out has run)."""
+    viewer = bindparam("viewer")
+    feed = _windowed(select(HomeFeedEntry.status_id).where(HomeFeedEntry.account_id == viewer),
+                     HomeFeedEntry.status_id, ascending).subquery("feed")
+    own = _windowed(select(Status.id).where(Status.account_id == viewer), Status.id, ascending).subquery("own")
+    exclusive = (select(ListAccount.account_id).join(List, List.id == ListAccount.list_id)
+                 .where(List.account_id == viewer, List.exclusive.is_(True)))
+    return Query(union_all(
+        select(_kind(HOME_BLOCKED).label("kind"), Block.target_account_id.label("id"), false().label("flag"))
+        .where(Block.account_id == viewer),
+        select(_kind(HOME_BLOCKED), Block.account_id, false()).where(Block.target_account_id == viewer),
+        select(_kind(HOME_MUTED), Mute.target_account_id, false())
+        .where(Mute.account_id == viewer, or_(Mute.expires_at.is_(None), Mute.expires_at > bindparam("now"))),
+        select(_kind(HOME_MERGED), Follow.target_account_id, Follow.show_reblogs)
+        .where(Follow.account_id == viewer,
+               Follow.target_account_id.in_(select(Account.id).where(Account.followers_count > bindparam("threshold"))),
+               Follow.target_account_id.not_in(exclusive)),
+        select(_kind(HOME_FEED), feed.c.status_id, false()),
+        select(_kind(HOME_OWN), own.c.id, false())), truthy_booleans=True)
+
+
+@dataclass
+class HomeSources:
+    """What one home read starts from."""
+
+    blocked: set[int] = field(default_factory=set)  # either way
+    muted: set[int] = field(default_factory=set)
+    merged: list[tuple[int, bool]] = field(default_factory=list)  # (account, show_reblogs), by account
+    ids: list[int] = field(default_factory=list)  # feed and own statuses inside the window
+
+
+async def home_sources(reader: Reader, viewer_id: int, window: Any, *, threshold: int, now: Any) -> HomeSources:
+    params = {"viewer": viewer_id, "now": now, "threshold": threshold, **_window_params(window)}
+    found = HomeSources()
+    for kind, value, flag in await reader.rows(_home_sources(window.min_id is not None), params):
+        if kind >= HOME_FEED:
+            found.ids.append(value)
+        elif kind == HOME_BLOCKED:
+            found.blocked.add(value)
+        elif kind == HOME_MUTED:
+            found.muted.add(value)
+        else:
+            found.merged.append((value, bool(flag)))
+    found.merged.sort()
+    return found
+
+
+@lru_cache(maxsize=64)
+def _merged_home(count: int, ascending: bool) -> Query:
+    """The newest statuses of `count` authors (author_0.., with boosts_0.. saying whether their boosts
+    come along), each part walking the (account_id, id) index up to the window's limit."""
+    viewer = bindparam("viewer")
+    parts = []
+    for i in range(count):
+        stmt = select(Status.id).where(
+            Status.account_id == bindparam(f"author_{i}"), Status.visibility.in_(FOLLOWER_VISIBLE),
+            _reply_rule(viewer), or_(bindparam(f"boosts_{i}", type_=Boolean), Status.reblog_of_id.is_(None)))
+        part = _windowed(stmt, Status.id, ascending).subquery()
+        parts.append(select(part.c.id))
+    return Query(union_all(*parts) if count > 1 else parts[0])
+
+
+async def merged_home_ids(reader: Reader, viewer_id: int, window: Any,
                           followees: Sequence[tuple[int, bool]]) -> list[int]:
     """Statuses of followed accounts above the fan-out threshold, inside `window`: the read-time half of
     the hybrid home feed, under the same rules fan-out applies."""
-    if not followees:
-        return []
-    no_boosts = [Status.reblog_of_id.is_(None)]
-    authors = [(account_id, () if show_reblogs else no_boosts) for account_id, show_reblogs in followees]
-    return await newest_by_authors(session, authors, window, Status.visibility.in_(FOLLOWER_VISIBLE),
-                                   _reply_rule(viewer_id))
+    found: list[int] = []
+    for start in range(0, len(followees), UNION_CHUNK):
+        chunk = followees[start:start + UNION_CHUNK]
+        params: dict[str, Any] = {"viewer": viewer_id, **_window_params(window)}
+        for i, (account_id, show_reblogs) in enumerate(chunk):
+            params[f"author_{i}"] = account_id
+            params[f"boosts_{i}"] = show_reblogs
+        found.extend(row[0] for row in await reader.rows(_merged_home(len(chunk), window.min_id is not None),
+                                                          params))
+    return cut_page(found, window)
 
 
 def _has_media() -> Any:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from starling import clock
 from starling.accounts.models import Account
 from starling.config import Settings
 from starling.errors import NotFound
 from starling.graph import repository as graph
+from starling.infra.direct import Reader
 from starling.posts import service as posts
 from starling.posts.models import DIRECT, Status
 from starling.timelines import repository
@@ -117,9 +120,10 @@ class TimelinePage:
     """Statuses to show, and the cursor IDs for the Link header (those of the rows the page was cut from,
     so paging carries on past a page that filtering emptied)."""
 
-    statuses: list[Status] = field(default_factory=list)
+    statuses: list[Any] = field(default_factory=list)
     first_id: int | None = None
     last_id: int | None = None
+    pool: dict[int, Any] = field(default_factory=dict)  # home: every fact row read, originals included
 
 
 async def _hidden_for(session: AsyncSession, viewer_id: int | None, *, mutes: bool = True) -> set[int]:
@@ -132,22 +136,25 @@ async def _hidden_for(session: AsyncSession, viewer_id: int | None, *, mutes: bo
 
 
 async def _present(session: AsyncSession, ids: Sequence[int], viewer_id: int | None,
-                   hidden: Collection[int], *, home: bool = False) -> list[Status]:
-    """What of `ids` the viewer may see, minus statuses by, boosting, or replying to `hidden` accounts.
-    `home`: also show each post once (no boost of a post already on the page, nor of the viewer's own)."""
+                   hidden: Collection[int]) -> list[Status]:
+    """What of `ids` the viewer may see, minus statuses by, boosting, or replying to `hidden` accounts."""
     statuses = await posts.visible_statuses(session, list(ids), viewer_id)
     boosted = {s.reblog_of_id for s in statuses if s.reblog_of_id is not None}
     if not boosted and not hidden:
         return statuses
-    originals = await repository.reblog_authors(session, boosted)
-    shown = [s for s in statuses
-             if s.account_id not in hidden
-             and (s.reblog_of_id is None or originals.get(s.reblog_of_id) not in hidden)
-             and (s.in_reply_to_account_id is None or s.in_reply_to_account_id not in hidden)]
-    return _once_each(shown, viewer_id, originals) if home else shown
+    return _shown(statuses, hidden, await repository.reblog_authors(session, boosted))
 
 
-def _once_each(statuses: list[Status], viewer_id: int | None, originals: dict[int, int]) -> list[Status]:
+def _shown(statuses: list[Any], hidden: Collection[int], originals: dict[int, int]) -> list[Any]:
+    """`statuses` minus those by, boosting, or replying to `hidden` accounts (`originals`: the author of
+    each boosted status)."""
+    return [s for s in statuses
+            if s.account_id not in hidden
+            and (s.reblog_of_id is None or originals.get(s.reblog_of_id) not in hidden)
+            and (s.in_reply_to_account_id is None or s.in_reply_to_account_id not in hidden)]
+
+
+def _once_each(statuses: list[Any], viewer_id: int | None, originals: dict[int, int]) -> list[Any]:
     """Drop boosts of posts already shown on the page (the newest appearance stays) and other people's
     boosts of the viewer's own posts."""
     seen = {s.id for s in statuses if s.reblog_of_id is None}
@@ -163,21 +170,28 @@ def _once_each(statuses: list[Status], viewer_id: int | None, originals: dict[in
 
 
 async def _page_of(session: AsyncSession, ids: Sequence[int], viewer_id: int | None,
-                   hidden: Collection[int], *, home: bool = False) -> TimelinePage:
+                   hidden: Collection[int]) -> TimelinePage:
     if not ids:
         return TimelinePage()
-    return TimelinePage(await _present(session, ids, viewer_id, hidden, home=home), ids[0], ids[-1])
+    return TimelinePage(await _present(session, ids, viewer_id, hidden), ids[0], ids[-1])
 
 
-async def home_timeline(session: AsyncSession, viewer_id: int, window: Window, *,
-                        settings: Settings) -> TimelinePage:
-    """The viewer's home: its precomputed feed merged with the recent statuses of followed accounts
-    above the fan-out threshold."""
-    stored = await feed_store(session).page(viewer_id, window)
-    followees = await repository.merged_followees(session, viewer_id, settings.fanout_threshold)
-    merged = await repository.hybrid_home_ids(session, viewer_id, window, followees)
-    ids = repository.cut_page([*stored, *merged], window)
-    return await _page_of(session, ids, viewer_id, await _hidden_for(session, viewer_id), home=True)
+async def home_page(reader: Reader, viewer_id: int, window: Window, *, settings: Settings) -> TimelinePage:
+    """The viewer's home: its precomputed feed and its own newest statuses, merged with the recent
+    statuses of followed accounts above the fan-out threshold. Read directly (a handful of statements,
+    see infra.direct); the statuses are PAGE_FACTS rows, and `pool` holds the originals they boost."""
+    sources = await repository.home_sources(reader, viewer_id, window, threshold=settings.fanout_threshold,
+                                            now=clock.utcnow_naive())
+    merged = []
+    if sources.merged:
+        merged = await repository.merged_home_ids(reader, viewer_id, window, sources.merged)
+    ids = repository.cut_page([*sources.ids, *merged], window)
+    if not ids:
+        return TimelinePage()
+    statuses, pool = await posts.visible_page(reader, ids, viewer_id, sources.blocked)
+    originals = {s.reblog_of_id: pool[s.reblog_of_id].account_id for s in statuses if s.reblog_of_id is not None}
+    shown = _shown(statuses, sources.blocked | sources.muted, originals)
+    return TimelinePage(_once_each(shown, viewer_id, originals), ids[0], ids[-1], pool)
 
 
 async def public_timeline(session: AsyncSession, viewer_id: int | None, window: Window, *,

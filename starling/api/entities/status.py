@@ -68,12 +68,12 @@ class _Page:
         return {"name": tag.display_name or tag.name, "url": f"{self.ctx.settings.base_url}/tags/{tag.name}"}
 
 
-def _addresses(base_url: str, username: str, status: Status) -> tuple[str, str]:
+def addresses(base_url: str, username: str, status_id: int, *, boost: bool) -> tuple[str, str]:
     """(uri, url). A boost's address is its activity, as Mastodon gives it."""
-    uri = f"{base_url}/users/{username}/statuses/{status.id}"
-    if status.reblog_of_id is not None:
+    uri = f"{base_url}/users/{username}/statuses/{status_id}"
+    if boost:
         return f"{uri}/activity", f"{uri}/activity"
-    return uri, f"{base_url}/@{username}/{status.id}"
+    return uri, f"{base_url}/@{username}/{status_id}"
 
 
 def _viewer_flags(page: _Page, status: Status, subject: Status) -> dict:
@@ -92,7 +92,8 @@ def _viewer_flags(page: _Page, status: Status, subject: Status) -> dict:
 
 def _entity(page: _Page, status: Status, original: dict | None, subject: Status, *, source: bool) -> dict:
     author = page.accounts[status.account_id]
-    uri, url = _addresses(page.ctx.settings.base_url, author.username, status)
+    uri, url = addresses(page.ctx.settings.base_url, author.username, status.id,
+                         boost=status.reblog_of_id is not None)
     text_lower = status.text.lower()
     mentioned = sorted(page.mentions.get(status.id, []),
                        key=lambda a: (text_lower.find("@" + page.accounts[a].username.lower()), a))

@@ -56,6 +56,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.create_index('ix_accounts_created', ['created_at'], unique=False)
+        batch_op.create_index('ix_accounts_followers_count', ['followers_count'], unique=False)
 
     op.create_table('home_feed',
     sa.Column('account_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -500,6 +501,7 @@ def downgrade() -> None:
 
     op.drop_table('home_feed')
     with op.batch_alter_table('accounts', schema=None) as batch_op:
+        batch_op.drop_index('ix_accounts_followers_count')
         batch_op.drop_index('ix_accounts_created')
 
     op.drop_table('accounts')

@@ -1,0 +1,244 @@
+"""Status entities for a timeline page read directly (infra.direct), from per-process caches.
+
+What a reader sees must be checked against the database on every request (which statuses exist, who may
+see them, blocks, mutes, suspensions, the reader's own favourites and boosts); those come in the page's
+fact rows. What is the same for every reader is cached here, bounded in size:
+
+- a status's content (text, HTML, mentions, tags, application, addresses) keyed by (id, edited_at), so
+  an edit is a new key and shows at once; it changes no other way, except the attachments' descriptions
+  and focus points, so entries of statuses with media live at most `ttl` seconds;
+- the Account entity of each author, at most `ttl` seconds (a new display name or avatar may lag that
+  long);
+- counters are not cached: they come with the fact rows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Collection
+from typing import Any
+
+from starling import clock
+from starling.accounts import repository as accounts_repository
+from starling.api.entities.account import account_entity
+from starling.api.entities.media import media_entity
+from starling.api.entities.status import addresses
+from starling.context import AppContext
+from starling.infra.direct import Reader
+from starling.media import repository as media_repository
+from starling.posts import repository as posts_repository
+from starling.posts.models import VISIBILITIES
+
+TTL_SECONDS = 2.0
+CACHE_ENTRIES = 4096
+FOREVER = float("inf")
+
+
+class BoundedCache:
+    """Least recently used entries go first once `size` is reached; each entry has its own deadline."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._entries: OrderedDict[Any, tuple[float, Any]] = OrderedDict()
+
+    def get(self, key: Any, now: float) -> Any:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] <= now:
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return entry[1]
+
+    def put(self, key: Any, value: Any, deadline: float) -> None:
+        self._entries[key] = (deadline, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class EntityCache:
+    """Reader-independent parts of status entities, for one app (one process)."""
+
+    def __init__(self, *, ttl: float = TTL_SECONDS, size: int = CACHE_ENTRIES):
+        self.ttl = ttl
+        self.contents = BoundedCache(size)
+        self.accounts = BoundedCache(size)
+
+    def clear(self) -> None:
+        self.contents.clear()
+        self.accounts.clear()
+
+
+def entity_cache(ctx: AppContext) -> EntityCache:
+    cache = ctx.extras.get("entity_cache")
+    if cache is None:
+        cache = ctx.extras["entity_cache"] = EntityCache()
+    return cache
+
+
+class _Content:
+    """The cached part of one status's entity."""
+
+    __slots__ = ("id", "created_at", "in_reply_to_id", "in_reply_to_account_id", "sensitive", "spoiler_text",
+                 "visibility", "language", "uri", "url", "edited_at", "content", "application", "media",
+                 "mentions", "tags")
+
+
+def _content(ctx: AppContext, row: Any, mentions: list[tuple[int, str]], tags: list[tuple[str, str]],
+             media: list[Any]) -> _Content:
+    base_url = ctx.settings.base_url
+    c = _Content()
+    c.id = str(row.id)
+    c.created_at = clock.iso(row.created_at)
+    c.in_reply_to_id = str(row.in_reply_to_id) if row.in_reply_to_id is not None else None
+    c.in_reply_to_account_id = (str(row.in_reply_to_account_id)
+                                if row.in_reply_to_account_id is not None else None)
+    c.sensitive = bool(row.sensitive)
+    c.spoiler_text = row.spoiler_text or ""
+    c.visibility = VISIBILITIES[row.visibility]
+    c.language = row.language
+    c.uri, c.url = addresses(base_url, row.username, row.id, boost=row.reblog_of_id is not None)
+    c.edited_at = clock.iso(row.edited_at)
+    c.content = row.content or ""
+    c.application = ({"name": row.application_name, "website": row.application_website}
+                     if row.application_name is not None else None)
+    c.media = [media_entity(ctx, m) for m in media]
+    text_lower = (row.text or "").lower()
+    ordered = sorted(mentions, key=lambda m: (text_lower.find("@" + m[1].lower()), m[0]))
+    c.mentions = [{"id": str(account_id), "username": username, "acct": username,
+                   "url": f"{base_url}/@{username}"} for account_id, username in ordered]
+    c.tags = [{"name": display or name, "url": f"{base_url}/tags/{name}"} for name, display in tags]
+    return c
+
+
+async def _load_contents(reader: Reader, ctx: AppContext, cache: EntityCache, wanted: dict[int, Any],
+                         now: float) -> dict[int, _Content]:
+    """Build (and cache) the content of the statuses in `wanted` (id -> edited_at): four statements."""
+    ids = sorted(wanted)
+    params = {"ids": ids}
+    rows = await reader.records(posts_repository.STATUS_CONTENT, params)
+    mentions: dict[int, list[tuple[int, str]]] = {}
+    for status_id, account_id, username in await reader.rows(posts_repository.MENTIONED, params):
+        mentions.setdefault(status_id, []).append((account_id, username))
+    tags: dict[int, list[tuple[str, str]]] = {}
+    for status_id, name, display in await reader.rows(posts_repository.TAGGED, params):
+        tags.setdefault(status_id, []).append((name, display))
+    media: dict[int, list[Any]] = {}
+    for attachment in await reader.records(media_repository.OF_STATUSES, params):
+        media.setdefault(attachment.status_id, []).append(attachment)
+    built = {}
+    for row in rows:
+        content = built[row.id] = _content(ctx, row, mentions.get(row.id, []), tags.get(row.id, []),
+                                           media.get(row.id, []))
+        # Attachments can be described anew without an edit: those entries may live only `ttl` seconds.
+        deadline = now + cache.ttl if content.media else FOREVER
+        cache.contents.put((row.id, row.edited_at), content, deadline)
+    return built
+
+
+async def _accounts(reader: Reader, ctx: AppContext, cache: EntityCache, account_ids: Collection[int],
+                    now: float) -> dict[int, dict]:
+    found: dict[int, dict] = {}
+    missing = []
+    for account_id in account_ids:
+        entity = cache.accounts.get(account_id, now)
+        if entity is None:
+            missing.append(account_id)
+        else:
+            found[account_id] = entity
+    if missing:
+        for account in await reader.records(accounts_repository.PROFILES, {"ids": sorted(missing)}):
+            entity = found[account.id] = account_entity(ctx, account)
+            cache.accounts.put(account.id, entity, now + cache.ttl)
+    return found
+
+
+def _entity(content: _Content, row: Any, account: dict, reblog: dict | None, subject: Any,
+            viewer_id: int | None) -> dict:
+    entity = {
+        "id": content.id,
+        "created_at": content.created_at,
+        "in_reply_to_id": content.in_reply_to_id,
+        "in_reply_to_account_id": content.in_reply_to_account_id,
+        "sensitive": content.sensitive,
+        "spoiler_text": content.spoiler_text,
+        "visibility": content.visibility,
+        "language": content.language,
+        "uri": content.uri,
+        "url": content.url,
+        "replies_count": row.replies_count,
+        "reblogs_count": row.reblogs_count,
+        "favourites_count": row.favourites_count,
+        "edited_at": content.edited_at,
+        "content": content.content,
+        "reblog": reblog,
+        "application": content.application,
+        "account": account,
+        "media_attachments": content.media,
+        "mentions": content.mentions,
+        "tags": content.tags,
+        "emojis": [],
+        "card": None,
+        "poll": None,
+    }
+    if viewer_id is not None:
+        entity["favourited"] = bool(subject.favourited)
+        entity["reblogged"] = bool(subject.reblogged)
+        entity["muted"] = False
+        entity["bookmarked"] = bool(subject.bookmarked)
+        entity["filtered"] = []
+        if row.reblog_of_id is None and row.account_id == viewer_id:
+            entity["pinned"] = bool(row.pinned)
+    return entity
+
+
+async def status_entities(reader: Reader, ctx: AppContext, statuses: list[Any], pool: dict[int, Any],
+                          viewer_id: int | None) -> list[dict]:
+    """Entities (the same shape as entities.status.status_entities) for fact rows `statuses`, whose
+    boosted originals are in `pool`. Only cache misses cost statements."""
+    if not statuses:
+        return []
+    cache = entity_cache(ctx)
+    now = time.monotonic()
+    rows = {row.id: row for row in statuses}
+    for row in statuses:
+        if row.reblog_of_id is not None:
+            rows[row.reblog_of_id] = pool[row.reblog_of_id]
+    contents: dict[int, _Content] = {}
+    missing: dict[int, Any] = {}
+    for status_id, row in rows.items():
+        content = cache.contents.get((status_id, row.edited_at), now)
+        if content is None:
+            missing[status_id] = row.edited_at
+        else:
+            contents[status_id] = content
+    if missing:
+        contents.update(await _load_contents(reader, ctx, cache, missing, now))
+    accounts = await _accounts(reader, ctx, cache, {row.account_id for row in rows.values()}, now)
+
+    entities = []
+    nested: dict[int, dict] = {}
+    for row in statuses:
+        if row.id not in contents or row.account_id not in accounts:
+            continue  # deleted since the page was read (possible where reads are not one snapshot)
+        reblog = None
+        subject = row
+        if row.reblog_of_id is not None:
+            subject = rows[row.reblog_of_id]
+            reblog = nested.get(subject.id)
+            if reblog is None:
+                if subject.id not in contents or subject.account_id not in accounts:
+                    continue
+                reblog = nested[subject.id] = _entity(contents[subject.id], subject,
+                                                      accounts[subject.account_id], None, subject, viewer_id)
+        entities.append(_entity(contents[row.id], row, accounts[row.account_id], reblog, subject, viewer_id))
+    return entities
