@@ -35,12 +35,14 @@ async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 async def _write_session(request: Request) -> AsyncIterator[AsyncSession]:
     # The request is the unit of work: one commit when the route returns, a rollback if it raises.
+    # Both aliases below use scope="function" so the commit happens BEFORE the response is sent:
+    # a client must never hear "done" for a write that is not yet durable.
     async with request.app.state.ctx.db.write() as session:
         yield session
 
 
-ReadSession = Annotated[AsyncSession, Depends(_read_session)]
-WriteSession = Annotated[AsyncSession, Depends(_write_session)]
+ReadSession = Annotated[AsyncSession, Depends(_read_session, scope="function")]
+WriteSession = Annotated[AsyncSession, Depends(_write_session, scope="function")]
 
 
 @dataclass(frozen=True)
