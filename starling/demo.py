@@ -311,16 +311,17 @@ def _zipf_weights(n: int, exponent: float = 1.1) -> list[float]:
 
 def _weighted_sample(rng: random.Random, population: list[int], weights: list[float], k: int) -> set[int]:
     """k distinct picks, each item's chance proportional to its weight (Efraimidis-Spirakis keys)."""
-    keyed = sorted(population, key=lambda i: -(rng.random() ** (1.0 / weights[i])))
+    keyed = sorted(population, key=lambda i: math.log(1.0 - rng.random()) / weights[i], reverse=True)
     return set(keyed[:k])
 
 
 async def _make_people(ctx: AppContext, rng: random.Random, count: int, start: datetime) -> list[Person]:
-    taken: set[str] = set()
     people: list[Person] = []
     popularity = _zipf_weights(count)
     with _hash_once_per_password():
         async with ctx.db.write() as session:
+            # Running the demo again (or on a used instance) adds new people beside the old ones.
+            taken = {a.username.lower() for a in await accounts.list_accounts(session)} | accounts.RESERVED
             for i in range(count):
                 clock.set_now(start + timedelta(minutes=i))
                 username, display_name = _unique_username(rng, taken)
@@ -419,6 +420,15 @@ class Interaction:
     status_id: int = field(compare=False)
 
 
+def _poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson-distributed count (Knuth's method; the means here are small)."""
+    limit, count, product = math.exp(-min(mean, 50.0)), 0, rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count
+
+
 def _interactions(rng: random.Random, network: Network, author: Person, item: PlannedPost, status_id: int,
                   end: datetime, mean_followers: float) -> list[Interaction]:
     """Likes and boosts a post will get: more for popular authors, mostly from their followers.
@@ -429,7 +439,7 @@ def _interactions(rng: random.Random, network: Network, author: Person, item: Pl
     out = []
     for kind, rate in (("favourite", 0.35 * reach), ("boost", 0.1 * reach if public else 0.0)):
         fans = author.followers or everyone
-        wanted = int(rng.expovariate(1.0 / rate) + 0.5) if rate > 0 and fans else 0
+        wanted = _poisson(rng, rate) if fans else 0
         at = item.at
         for actor in set(rng.choice(fans) for _ in range(wanted)):
             when = at + timedelta(minutes=rng.expovariate(1 / 90))
