@@ -52,7 +52,9 @@ def set_link_header(request: Request, response: Response, first_id: int | str | 
     """`next` pages to older items (max_id = last), `prev` to newer ones (min_id = first)."""
     if first_id is None or last_id is None:
         return
-    base = f"{request.app.state.ctx.settings.base_url}{request.url.path}"
+    # request.url.path, without building a whole URL (which parses the Host header) for it.
+    path = request.scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+    base = f"{request.app.state.ctx.settings.base_url}{path}"
     if not request.scope.get("query_string"):  # the common first page: nothing to carry over
         next_url, prev_url = f"{base}?max_id={last_id}", f"{base}?min_id={first_id}"
     else:

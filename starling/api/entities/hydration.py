@@ -85,43 +85,47 @@ def entity_cache(ctx: AppContext) -> EntityCache:
     return cache
 
 
-class _Content:
-    """The cached part of one status's entity."""
-
-    __slots__ = ("id", "created_at", "in_reply_to_id", "in_reply_to_account_id", "sensitive", "spoiler_text",
-                 "visibility", "language", "uri", "url", "edited_at", "content", "application", "media",
-                 "mentions", "tags")
-
-
 def _content(ctx: AppContext, row: Any, mentions: list[tuple[int, str]], tags: list[tuple[str, str]],
-             media: list[Any]) -> _Content:
+             media: list[Any]) -> dict:
+    """The cached part of one status's entity: every key in its place, the per-reader ones (counters,
+    reblog, account) as None until filled in."""
     base_url = ctx.settings.base_url
-    c = _Content()
-    c.id = str(row.id)
-    c.created_at = clock.iso(row.created_at)
-    c.in_reply_to_id = str(row.in_reply_to_id) if row.in_reply_to_id is not None else None
-    c.in_reply_to_account_id = (str(row.in_reply_to_account_id)
-                                if row.in_reply_to_account_id is not None else None)
-    c.sensitive = bool(row.sensitive)
-    c.spoiler_text = row.spoiler_text or ""
-    c.visibility = VISIBILITIES[row.visibility]
-    c.language = row.language
-    c.uri, c.url = addresses(base_url, row.username, row.id, boost=row.reblog_of_id is not None)
-    c.edited_at = clock.iso(row.edited_at)
-    c.content = row.content or ""
-    c.application = ({"name": row.application_name, "website": row.application_website}
-                     if row.application_name is not None else None)
-    c.media = [media_entity(ctx, m) for m in media]
+    uri, url = addresses(base_url, row.username, row.id, boost=row.reblog_of_id is not None)
     text_lower = (row.text or "").lower()
     ordered = sorted(mentions, key=lambda m: (text_lower.find("@" + m[1].lower()), m[0]))
-    c.mentions = [{"id": str(account_id), "username": username, "acct": username,
-                   "url": f"{base_url}/@{username}"} for account_id, username in ordered]
-    c.tags = [{"name": display or name, "url": f"{base_url}/tags/{name}"} for name, display in tags]
-    return c
+    return {
+        "id": str(row.id),
+        "created_at": clock.iso(row.created_at),
+        "in_reply_to_id": str(row.in_reply_to_id) if row.in_reply_to_id is not None else None,
+        "in_reply_to_account_id": (str(row.in_reply_to_account_id)
+                                   if row.in_reply_to_account_id is not None else None),
+        "sensitive": bool(row.sensitive),
+        "spoiler_text": row.spoiler_text or "",
+        "visibility": VISIBILITIES[row.visibility],
+        "language": row.language,
+        "uri": uri,
+        "url": url,
+        "replies_count": None,
+        "reblogs_count": None,
+        "favourites_count": None,
+        "edited_at": clock.iso(row.edited_at),
+        "content": row.content or "",
+        "reblog": None,
+        "application": ({"name": row.application_name, "website": row.application_website}
+                        if row.application_name is not None else None),
+        "account": None,
+        "media_attachments": [media_entity(ctx, m) for m in media],
+        "mentions": [{"id": str(account_id), "username": username, "acct": username,
+                      "url": f"{base_url}/@{username}"} for account_id, username in ordered],
+        "tags": [{"name": display or name, "url": f"{base_url}/tags/{name}"} for name, display in tags],
+        "emojis": [],
+        "card": None,
+        "poll": None,
+    }
 
 
 async def _load_contents(reader: Reader, ctx: AppContext, cache: EntityCache, wanted: dict[int, Any],
-                         now: float) -> dict[int, _Content]:
+                         now: float) -> dict[int, dict]:
     """Build (and cache) the content of the statuses in `wanted` (id -> edited_at): four statements."""
     ids = sorted(wanted)
     params = {"ids": ids}
@@ -140,7 +144,7 @@ async def _load_contents(reader: Reader, ctx: AppContext, cache: EntityCache, wa
         content = built[row.id] = _content(ctx, row, mentions.get(row.id, []), tags.get(row.id, []),
                                            media.get(row.id, []))
         # Attachments can be described anew without an edit: those entries may live only `ttl` seconds.
-        deadline = now + cache.ttl if content.media else FOREVER
+        deadline = now + cache.ttl if content["media_attachments"] else FOREVER
         cache.contents.put((row.id, row.edited_at), content, deadline)
     return built
 
@@ -162,34 +166,14 @@ async def _accounts(reader: Reader, ctx: AppContext, cache: EntityCache, account
     return found
 
 
-def _entity(content: _Content, row: Any, account: dict, reblog: dict | None, subject: Any,
+def _entity(content: dict, row: Any, account: dict, reblog: dict | None, subject: Any,
             viewer_id: int | None) -> dict:
-    entity = {
-        "id": content.id,
-        "created_at": content.created_at,
-        "in_reply_to_id": content.in_reply_to_id,
-        "in_reply_to_account_id": content.in_reply_to_account_id,
-        "sensitive": content.sensitive,
-        "spoiler_text": content.spoiler_text,
-        "visibility": content.visibility,
-        "language": content.language,
-        "uri": content.uri,
-        "url": content.url,
-        "replies_count": row.replies_count,
-        "reblogs_count": row.reblogs_count,
-        "favourites_count": row.favourites_count,
-        "edited_at": content.edited_at,
-        "content": content.content,
-        "reblog": reblog,
-        "application": content.application,
-        "account": account,
-        "media_attachments": content.media,
-        "mentions": content.mentions,
-        "tags": content.tags,
-        "emojis": [],
-        "card": None,
-        "poll": None,
-    }
+    entity = content.copy()  # never change the cached dict: it is shared by every response
+    entity["replies_count"] = row.replies_count
+    entity["reblogs_count"] = row.reblogs_count
+    entity["favourites_count"] = row.favourites_count
+    entity["reblog"] = reblog
+    entity["account"] = account
     if viewer_id is not None:
         entity["favourited"] = bool(subject.favourited)
         entity["reblogged"] = bool(subject.reblogged)
@@ -213,7 +197,7 @@ async def status_entities(reader: Reader, ctx: AppContext, statuses: list[Any], 
     for row in statuses:
         if row.reblog_of_id is not None:
             rows[row.reblog_of_id] = pool[row.reblog_of_id]
-    contents: dict[int, _Content] = {}
+    contents: dict[int, dict] = {}
     missing: dict[int, Any] = {}
     for status_id, row in rows.items():
         content = cache.contents.get((status_id, row.edited_at), now)
