@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import namedtuple
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from sqlalchemy import Boolean
@@ -51,12 +51,15 @@ class _Plan:
 class Query:
     """A Core SELECT (or UNION ALL) prepared for direct execution. Parameters are `bindparam`s; IN lists
     are `bindparam(name, expanding=True)`. Constants written into the statement keep their values.
-    `truthy_booleans`: the caller only tests boolean columns for truth, so SQLite's 0/1 stay as they are
-    (saves converting every row)."""
+    `truthy_booleans`: the caller only tests boolean columns for truth, so SQLite's 0/1 stay as they are;
+    `raw`: columns (by key) the caller uses only as opaque values, e.g. a timestamp as a cache key, left
+    as the driver gives them. Both save converting every row."""
 
-    def __init__(self, stmt: Select | CompoundSelect, *, truthy_booleans: bool = False):
+    def __init__(self, stmt: Select | CompoundSelect, *, truthy_booleans: bool = False,
+                 raw: Collection[str] = ()):
         self.stmt = stmt
         self.truthy_booleans = truthy_booleans
+        self.raw = frozenset(raw)
         self.keys = tuple(c.key for c in stmt.selected_columns)
         self.record = namedtuple("Record", self.keys, rename=True)  # type: ignore[misc]
         self._compiled: dict[str, Any] = {}
@@ -110,7 +113,7 @@ class Query:
         codes, where it has them)."""
         results = []
         for index, column in enumerate(self.stmt.selected_columns):
-            if self.truthy_booleans and isinstance(column.type, Boolean):
+            if column.key in self.raw or (self.truthy_booleans and isinstance(column.type, Boolean)):
                 continue
             coltype = coltypes[index] if coltypes is not None else None
             processor = column.type.dialect_impl(dialect).result_processor(dialect, coltype)

@@ -126,7 +126,8 @@ def _content(ctx: AppContext, row: Any, mentions: list[tuple[int, str]], tags: l
 
 async def _load_contents(reader: Reader, ctx: AppContext, cache: EntityCache, wanted: dict[int, Any],
                          now: float) -> dict[int, dict]:
-    """Build (and cache) the content of the statuses in `wanted` (id -> edited_at): four statements."""
+    """Build (and cache) the content of the statuses in `wanted` (id -> edited_at as the page's fact rows
+    have it, the cache key): four statements."""
     ids = sorted(wanted)
     params = {"ids": ids}
     rows = await reader.records(posts_repository.STATUS_CONTENT, params)
@@ -145,7 +146,7 @@ async def _load_contents(reader: Reader, ctx: AppContext, cache: EntityCache, wa
                                            media.get(row.id, []))
         # Attachments can be described anew without an edit: those entries may live only `ttl` seconds.
         deadline = now + cache.ttl if content["media_attachments"] else FOREVER
-        cache.contents.put((row.id, row.edited_at), content, deadline)
+        cache.contents.put((row.id, wanted[row.id]), content, deadline)
     return built
 
 
