@@ -55,16 +55,19 @@ class Auth:
     application_id: int | None
     account_id: int | None
     scopes: frozenset[str]
-    account_row: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
+    # The token's row as the driver gave it and the plan that reads it: converted only if `account` is used.
+    token_row: tuple[Any, Any] | None = field(default=None, repr=False, compare=False)
 
     def has(self, scope: str) -> bool:
         return tokens.grants(self.scopes, scope)
 
     @cached_property
     def account(self) -> Account | None:
-        if self.account_row is None:
+        if self.account_id is None or self.token_row is None:
             return None
-        account = Account(**dict(zip(_ACCOUNT_KEYS, self.account_row, strict=True)))
+        plan, row = self.token_row
+        values = accounts_repository.LIVE_TOKEN.process(plan, row)[_ACCOUNT_START:]
+        account = Account(**dict(zip(_ACCOUNT_KEYS, values, strict=True)))
         make_transient_to_detached(account)
         return account
 
@@ -90,11 +93,8 @@ async def resolve_token(reader: Reader, raw: str) -> Auth | None:
     token_id, application_id, scopes, account_id, live, usable = rows[0][:_ACCOUNT_START]
     if not live or (account_id is not None and not usable):
         return None
-    account_row = None
-    if account_id is not None:
-        account_row = query.process(plan, rows[0])[_ACCOUNT_START:]
     return Auth(token_id=token_id, application_id=application_id, account_id=account_id,
-                scopes=frozenset(scopes.split()), account_row=account_row)
+                scopes=frozenset(scopes.split()), token_row=(plan, rows[0]))
 
 
 async def _optional_auth(request: Request) -> Auth | None:
