@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     max_characters: int = 500
     max_media_attachments: int = 4
     password_grant: bool = True
+    # Sign-in throttle (the password grant and the sign-in page), shared by every process through the
+    # database: attempts per address, and failed attempts per username or email, within the window.
+    login_attempts_per_ip: int = 25
+    login_failures_per_account: int = 10
+    login_window_seconds: int = 300
 
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "FULL"
     sqlite_busy_timeout_ms: int = 10_000

@@ -1,6 +1,6 @@
 """Every table, imported in one place so migrations and tests see the whole schema."""
 
-from starling.accounts.models import AccessToken, Account, Application, AuthorizationCode, InstanceSetting
+from starling.accounts.models import AccessToken, Account, Application, AuthorizationCode, InstanceSetting, LoginAttempt
 from starling.graph.models import Block, Follow, FollowRequest, Mute
 from starling.infra.db import Base
 from starling.infra.jobs import Job
@@ -12,7 +12,7 @@ from starling.timelines.models import HomeFeedEntry, List, ListAccount
 metadata = Base.metadata
 
 __all__ = [
-    "AccessToken", "Account", "Application", "AuthorizationCode", "InstanceSetting", "Block", "Follow",
+    "AccessToken", "Account", "Application", "AuthorizationCode", "InstanceSetting", "LoginAttempt", "Block", "Follow",
     "FollowRequest", "Mute", "Job", "MediaAttachment", "Marker", "Notification", "Bookmark", "Favourite",
     "IdempotencyKey", "Mention", "Pin", "Status", "StatusEdit", "StatusTag", "Tag", "HomeFeedEntry", "List",
     "ListAccount", "metadata",

@@ -108,6 +108,22 @@ class AuthorizationCode(Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+class LoginAttempt(Base):
+    """One sign-in attempt (password grant or the sign-in page), kept briefly to throttle guessing."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ip_key: Mapped[str] = mapped_column(String(64))  # the address, or its /64 for IPv6
+    login_key: Mapped[str] = mapped_column(String(320))  # the username or email tried, lower-cased
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+Index("ix_login_attempts_ip", LoginAttempt.ip_key, LoginAttempt.created_at)
+Index("ix_login_attempts_login", LoginAttempt.login_key, LoginAttempt.created_at)
+
+
 class InstanceSetting(Base):
     """Admin-editable instance options; the typed view lives in accounts.instance."""
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling import clock, ids
-from starling.accounts import policy, repository, service, tokens
+from starling.accounts import policy, repository, service, throttle, tokens
 from starling.accounts.models import Account, Application, AuthorizationCode
 from starling.config import Settings
 from starling.errors import StarlingError, Unprocessable
@@ -227,13 +227,16 @@ async def redeem_authorization_code(session: AsyncSession, app: Application, *, 
 
 
 async def password_grant(session: AsyncSession, settings: Settings, app: Application, *, username: str | None,
-                         password: str | None, scope: str | None) -> IssuedToken:
-    """The resource owner password grant: username or email plus password, for the app's scopes."""
+                         password: str | None, scope: str | None, ip: str | None) -> IssuedToken:
+    """The resource owner password grant: username or email plus password, for the app's scopes.
+    Throttled like the sign-in page (per address, and per login on failures)."""
     if not settings.password_grant:
         raise OAuthError("unsupported_grant_type",
                          "The authorization grant type is not supported by the authorization server.")
     scopes = _parse_scopes(scope, app)
+    await throttle.check(session, settings, ip=ip, login=username or "")
     account = await service.authenticate(session, username or "", password or "")
+    await throttle.record(session, settings, ip=ip, login=username or "", succeeded=account is not None)
     if account is None:
         raise OAuthError("invalid_grant", INVALID_GRANT)
     reason = service.unusable_reason(account)

@@ -5,10 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from starling.accounts.models import AccessToken, Account, Application, AuthorizationCode, InstanceSetting
+from starling.accounts.models import (
+    AccessToken,
+    Account,
+    Application,
+    AuthorizationCode,
+    InstanceSetting,
+    LoginAttempt,
+)
 from starling.infra.direct import Query
 
 
@@ -179,3 +186,19 @@ PROFILES = Query(
            Account.followers_count, Account.following_count, Account.statuses_count, Account.last_status_at,
            Account.fields, Account.suspended_at)
     .where(Account.id.in_(bindparam("ids", expanding=True))))
+
+
+async def login_attempt_counts(session: AsyncSession, ip_key: str, login_key: str,
+                               since: datetime) -> tuple[int, int]:
+    """Attempts from `ip_key`, and failed attempts on `login_key`, since `since` (one round trip)."""
+    by_ip = (select(func.count()).select_from(LoginAttempt)
+             .where(LoginAttempt.ip_key == ip_key, LoginAttempt.created_at >= since).scalar_subquery())
+    failures = (select(func.count()).select_from(LoginAttempt)
+                .where(LoginAttempt.login_key == login_key, LoginAttempt.created_at >= since,
+                       LoginAttempt.succeeded.is_(False)).scalar_subquery())
+    row = (await session.execute(select(by_ip, failures))).one()
+    return int(row[0]), int(row[1])
+
+
+async def forget_login_attempts(session: AsyncSession, ip_key: str, before: datetime) -> None:
+    await session.execute(delete(LoginAttempt).where(LoginAttempt.ip_key == ip_key, LoginAttempt.created_at < before))

@@ -83,7 +83,8 @@ async def token(request: Request, ctx: Ctx, session: WriteSession) -> JSON:
         elif grant == "password":
             issued = await oauth.password_grant(
                 session, ctx.settings, app, username=_text(params, "username"),
-                password=_text(params, "password"), scope=scope)
+                password=_text(params, "password"), scope=scope,
+                ip=request.client.host if request.client else None)
         elif grant == "client_credentials":
             issued = await oauth.client_credentials_grant(session, app, scope=scope)
         elif not grant:

@@ -9,12 +9,12 @@ from starlette.responses import RedirectResponse, Response
 
 import starling
 from starling.accounts import instance as instance_settings
-from starling.accounts import oauth, service
+from starling.accounts import oauth, service, throttle
 from starling.accounts.oauth import AuthorizationRequest, AuthorizeError
 from starling.api.deps import Ctx, ReadSession, WriteSession
 from starling.api.params import Params, body_params, query_params
 from starling.context import AppContext
-from starling.errors import StarlingError
+from starling.errors import RateLimited, StarlingError
 from starling.web import csrf
 from starling.web.templating import render
 
@@ -79,7 +79,8 @@ def _failure(title: str, exc: AuthorizeError) -> Response:
 
 
 def _page(ctx: AppContext, request: Request, title: str, req: AuthorizationRequest, *,
-          error: str | None = None, username: str = "", status_code: int = 200) -> Response:
+          error: str | None = None, username: str = "", status_code: int = 200,
+          retry_after: int | None = None) -> Response:
     secret = secret_of(ctx)
     nonce, fresh = csrf.nonce_for(request, secret)
     response = render("authorize.html", {
@@ -93,6 +94,8 @@ def _page(ctx: AppContext, request: Request, title: str, req: AuthorizationReque
     }, status_code=status_code, no_store=True)
     if fresh:
         csrf.set_cookie(response, secret, nonce, secure=ctx.settings.https)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
@@ -126,7 +129,14 @@ async def authorize_submit(request: Request, ctx: Ctx, session: WriteSession) ->
             redirect_uri=None if req.out_of_band else req.redirect_uri, state=req.state))
     username = params.str("username", "", max_length=320) or ""
     password = params.str("password", "", max_length=1_000) or ""
+    ip = request.client.host if request.client else None
+    try:
+        await throttle.check(session, ctx.settings, ip=ip, login=username)
+    except RateLimited as exc:
+        return _page(ctx, request, title, req, error="Too many sign-in attempts. Try again in a few minutes.",
+                     username=username, status_code=429, retry_after=exc.retry_after)
     account = await service.authenticate(session, username, password)
+    await throttle.record(session, ctx.settings, ip=ip, login=username, succeeded=account is not None)
     if account is None:
         return _page(ctx, request, title, req, error="Invalid username, email or password.",
                      username=username, status_code=401)

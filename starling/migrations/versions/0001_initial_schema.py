@@ -72,6 +72,18 @@ def upgrade() -> None:
     sa.Column('value', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_instance_settings'))
     )
+    op.create_table('login_attempts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('ip_key', sa.String(length=64), nullable=False),
+    sa.Column('login_key', sa.String(length=320), nullable=False),
+    sa.Column('succeeded', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_login_attempts'))
+    )
+    with op.batch_alter_table('login_attempts', schema=None) as batch_op:
+        batch_op.create_index('ix_login_attempts_ip', ['ip_key', 'created_at'], unique=False)
+        batch_op.create_index('ix_login_attempts_login', ['login_key', 'created_at'], unique=False)
+
     op.create_table('jobs',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('kind', sa.String(length=50), nullable=False),
@@ -496,6 +508,7 @@ def downgrade() -> None:
 
     op.drop_table('jobs')
     op.drop_table('instance_settings')
+    op.drop_table('login_attempts')
     with op.batch_alter_table('home_feed', schema=None) as batch_op:
         batch_op.drop_index('ix_home_feed_status_id')
 
