@@ -180,15 +180,18 @@ async def test_edit_can_change_media(client, cast, ctx):
     assert [len(v["media_attachments"]) for v in history] == [1, 2, 0]
 
 
-async def test_only_the_author_may_edit_delete_or_read_the_source(client, cast):
+async def test_only_the_author_may_edit_or_delete_but_viewers_read_the_source(client, cast):
     original = await post(client, cast.alice, status="mine")
     path = f"/api/v1/statuses/{original['id']}"
     for response in (
         await client.put(path, headers=cast.bob.headers, json={"status": "x"}),
         await client.delete(path, headers=cast.bob.headers),
-        await client.get(f"{path}/source", headers=cast.bob.headers),
     ):
         assert response.status_code == 404
+    source = await client.get(f"{path}/source", headers=cast.bob.headers)
+    assert source.status_code == 200 and source.json()["text"] == "mine"
+    hidden = await post(client, cast.alice, status="for my followers", visibility="private")
+    assert (await client.get(f"/api/v1/statuses/{hidden['id']}/source", headers=cast.bob.headers)).status_code == 404
     assert "mine" in (await show(client, original["id"]))["content"]
     too_long = await client.put(f"/api/v1/statuses/{original['id']}", headers=cast.alice.headers,
                                 json={"status": "x" * 501})

@@ -227,6 +227,6 @@ async def history(status_id: int, ctx: Ctx, session: ReadSession, auth: Optional
 
 @router.get("/api/v1/statuses/{status_id:int}/source")
 async def source(status_id: int, session: ReadSession, auth: ReadStatuses) -> JSON:
-    # Only the author, who needs it to edit; anyone else's post is not found, as on Mastodon.
-    status = await service.own_status(session, auth.account.id, path_id(status_id))
+    # Anyone who may see the status may read its source (Mastodon authorises it like showing it).
+    status = await service.get_visible(session, path_id(status_id), auth.account.id)
     return JSON({"id": str(status.id), "text": status.text, "spoiler_text": status.spoiler_text or ""})
