@@ -6,7 +6,12 @@ from sqlalchemy import text
 async def test_health_answers(client):
     response = await client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.text == "OK"
+    assert (await client.head("/health")).status_code == 200
+
+
+async def test_home_page_answers_head(client):
+    assert (await client.head("/")).status_code == 200
 
 
 async def test_unknown_route_is_mastodon_shaped_404(client):

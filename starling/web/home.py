@@ -16,7 +16,7 @@ router = APIRouter()
 router.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 
-@router.get("/", include_in_schema=False)
+@router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
 async def home(ctx: Ctx, session: ReadSession) -> Response:
     options = await instance_settings.get_instance_settings(session, ctx.settings)
     stats = await service.instance_stats(session)
