@@ -286,3 +286,15 @@ async def test_read_time_merge_of_many_accounts_pages_correctly(client, ctx, cas
         == newest[4:8]
     assert ids_of(await client.get(f"{home}?limit=4&min_id={newest[8]}", headers=cast.alice.headers)) \
         == newest[4:8]
+
+
+async def test_account_statuses_exclude_direct_for_the_owner(client, cast):
+    public = (await client.post("/api/v1/statuses", json={"status": "hello all"}, headers=cast.alice.headers)).json()
+    direct = (await client.post("/api/v1/statuses", json={"status": "@bob just you", "visibility": "direct"},
+                                headers=cast.alice.headers)).json()
+    path = f"/api/v1/accounts/{cast.alice.id}/statuses"
+    everything = [s["id"] for s in (await client.get(path, headers=cast.alice.headers)).json()]
+    assert direct["id"] in everything and public["id"] in everything
+    filtered = [s["id"] for s in (await client.get(path, params={"exclude_direct": "true"},
+                                                   headers=cast.alice.headers)).json()]
+    assert public["id"] in filtered and direct["id"] not in filtered

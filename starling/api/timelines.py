@@ -106,6 +106,7 @@ async def account_statuses(account_id: int, request: Request, session: ReadSessi
         session, _id(account_id), viewer_id, page_params(request),
         exclude_replies=bool(params.bool("exclude_replies", False)),
         exclude_reblogs=bool(params.bool("exclude_reblogs", False)),
+        exclude_direct=bool(params.bool("exclude_direct", False)),
         only_media=bool(params.bool("only_media", False)), pinned=bool(params.bool("pinned", False)),
         tagged=tagged_name)
     return await render_page(request, session, ctx, page, viewer_id)

@@ -31,6 +31,7 @@ from starling.infra.db import insert_ignore
 from starling.infra.direct import Query, Reader
 from starling.media.models import MediaAttachment
 from starling.posts.models import (
+    DIRECT,
     PRIVATE,
     PUBLIC,
     UNLISTED,
@@ -332,7 +333,7 @@ def _visible_to(viewer_id: int | None, *, follows_author: bool) -> Any:
 
 async def account_status_ids(session: AsyncSession, account_id: int, viewer_id: int | None, window: Any, *,
                              follows: bool, exclude_replies: bool, exclude_reblogs: bool, only_media: bool,
-                             pinned: bool, tag_id: int | None) -> list[int]:
+                             pinned: bool, tag_id: int | None, exclude_direct: bool = False) -> list[int]:
     """One page of an account's statuses as `viewer_id` may see them."""
     stmt = select(Status.id).where(Status.account_id == account_id)
     if viewer_id != account_id:
@@ -341,6 +342,8 @@ async def account_status_ids(session: AsyncSession, account_id: int, viewer_id: 
         stmt = stmt.where(or_(Status.in_reply_to_id.is_(None), Status.in_reply_to_account_id == account_id))
     if exclude_reblogs or pinned:
         stmt = stmt.where(Status.reblog_of_id.is_(None))
+    if exclude_direct:
+        stmt = stmt.where(Status.visibility != DIRECT)
     if only_media:
         stmt = stmt.where(_has_media())
     if pinned:

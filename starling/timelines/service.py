@@ -227,7 +227,7 @@ async def tag_timeline(session: AsyncSession, viewer_id: int | None, window: Win
 
 async def account_statuses(session: AsyncSession, account_id: int, viewer_id: int | None, window: Window, *,
                            exclude_replies: bool = False, exclude_reblogs: bool = False,
-                           only_media: bool = False, pinned: bool = False,
+                           exclude_direct: bool = False, only_media: bool = False, pinned: bool = False,
                            tagged: str | None = None) -> TimelinePage:
     """An account's statuses as the viewer may see them. NotFound for an unknown account; nothing for a
     suspended one or one that blocks the viewer."""
@@ -247,7 +247,8 @@ async def account_statuses(session: AsyncSession, account_id: int, viewer_id: in
     follows = viewer_id is not None and await repository.follow_of(session, viewer_id, account_id) is not None
     ids = await repository.account_status_ids(
         session, account_id, viewer_id, window, follows=follows, exclude_replies=exclude_replies,
-        exclude_reblogs=exclude_reblogs, only_media=only_media, pinned=pinned, tag_id=tag_id)
+        exclude_reblogs=exclude_reblogs, exclude_direct=exclude_direct, only_media=only_media, pinned=pinned,
+        tag_id=tag_id)
     return await _page_of(session, ids, viewer_id, blocked)
 
 
