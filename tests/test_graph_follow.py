@@ -191,3 +191,13 @@ async def test_scopes_for_follow_routes(client, cast, make_account):
     assert (await act(client, narrow, cast.bob, "mute")).status_code == 403
     assert (await act(client, narrow, cast.bob, "note")).status_code == 403
     assert (await client.get("/api/v1/follow_requests", headers=narrow.headers)).status_code == 403
+
+
+async def test_hidden_collections_show_to_their_owner_only(client, cast):
+    await client.post(f"/api/v1/accounts/{cast.alice.id}/follow", headers=cast.bob.headers)
+    hidden = await client.patch("/api/v1/accounts/update_credentials", data={"hide_collections": "true"},
+                                headers=cast.alice.headers)
+    assert hidden.json()["hide_collections"] is True
+    path = f"/api/v1/accounts/{cast.alice.id}/followers"
+    assert (await client.get(path, headers=cast.eve.headers)).json() == []
+    assert [a["id"] for a in (await client.get(path, headers=cast.alice.headers)).json()] == [str(cast.bob.id)]

@@ -27,6 +27,7 @@ class Account(Base):
     bot: Mapped[bool] = mapped_column(Boolean, default=False)
     discoverable: Mapped[bool] = mapped_column(Boolean, default=True)
     indexable: Mapped[bool] = mapped_column(Boolean, default=True)
+    hide_collections: Mapped[bool] = mapped_column(Boolean, default=False)  # followers/following lists
     role: Mapped[str] = mapped_column(String(20), default="user")  # user | moderator | admin
     created_at: Mapped[datetime] = created_at_column()
     suspended_at: Mapped[datetime | None] = mapped_column(DateTime)

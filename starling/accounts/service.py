@@ -201,6 +201,7 @@ class ProfileChanges:
     bot: bool | None = None
     discoverable: bool | None = None
     indexable: bool | None = None
+    hide_collections: bool | None = None
     fields: list[dict[str, str]] | None = None
     privacy: str | None = None
     sensitive: bool | None = None
@@ -243,7 +244,7 @@ async def update_profile(session: AsyncSession, account_id: int, changes: Profil
     if changes.note is not None:
         account.note = changes.note
         account.note_html = policy.render_note(changes.note)
-    for name in ("locked", "bot", "discoverable", "indexable"):
+    for name in ("locked", "bot", "discoverable", "indexable", "hide_collections"):
         value = getattr(changes, name)
         if value is not None:
             setattr(account, name, value)

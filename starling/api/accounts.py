@@ -124,7 +124,7 @@ async def update_credentials(request: Request, ctx: Ctx, session: WriteSession,
         display_name=params.str("display_name", max_length=TEXT_GUARD),
         note=params.str("note", max_length=TEXT_GUARD),
         locked=params.bool("locked"), bot=params.bool("bot"), discoverable=params.bool("discoverable"),
-        indexable=params.bool("indexable"),
+        indexable=params.bool("indexable"), hide_collections=params.bool("hide_collections"),
         fields=_fields(params.get("fields_attributes")),
         privacy=source.str("privacy", max_length=20), sensitive=source.bool("sensitive"),
         language=source.str("language", max_length=20))

@@ -246,8 +246,11 @@ async def relationships(session: AsyncSession, viewer_id: int,
 
 
 async def _hidden_from(session: AsyncSession, account: Account, viewer_id: int | None) -> bool:
-    """A suspended account shows no network; a blocker shows none to the accounts it blocks."""
+    """A suspended account shows no network; a blocker shows none to the accounts it blocks; an account
+    that hides its collections shows them to itself only."""
     if account.suspended_at is not None:
+        return True
+    if account.hide_collections and viewer_id != account.id:
         return True
     return viewer_id is not None and await repository.is_blocking(session, account.id, viewer_id)
 

@@ -41,7 +41,7 @@ def account_entity(ctx: AppContext, account: Account, *, source: bool = False) -
         "following_count": account.following_count,
         "statuses_count": account.statuses_count,
         "last_status_at": account.last_status_at.date().isoformat() if account.last_status_at else None,
-        "hide_collections": False,
+        "hide_collections": bool(account.hide_collections),
         "noindex": not account.indexable,
         "emojis": [],
         "roles": [],
@@ -66,7 +66,7 @@ def account_entity(ctx: AppContext, account: Account, *, source: bool = False) -
             "fields": [{"name": f.get("name", ""), "value": f.get("value", ""), "verified_at": None}
                        for f in (account.fields or [])],
             "follow_requests_count": 0,
-            "hide_collections": False,
+            "hide_collections": bool(account.hide_collections),
             "discoverable": bool(account.discoverable),
             "indexable": bool(account.indexable),
         }

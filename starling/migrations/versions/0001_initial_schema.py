@@ -33,6 +33,7 @@ def upgrade() -> None:
     sa.Column('bot', sa.Boolean(), nullable=False),
     sa.Column('discoverable', sa.Boolean(), nullable=False),
     sa.Column('indexable', sa.Boolean(), nullable=False),
+    sa.Column('hide_collections', sa.Boolean(), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('suspended_at', sa.DateTime(), nullable=True),
