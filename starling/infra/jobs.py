@@ -212,12 +212,23 @@ class LeaderLock:
             self._fd = None
 
 
+async def release_orphans(db: Database) -> int:
+    """Requeue every job marked running. Only safe for the holder of the leader lock: no other worker
+    can be running them, so they were left by a worker that died (without waiting out their lease)."""
+    async with db.write() as session:
+        result = await session.execute(update(Job).where(Job.state == RUNNING)
+                                       .values(state=QUEUED, locked_until=None, run_at=clock.utcnow_naive()))
+        return result.rowcount or 0
+
+
 async def embedded_worker(db: Database, stop: asyncio.Event, lock: LeaderLock | None,
                           *, concurrency: int = 1) -> None:
     """The worker inside `serve`: waits for the leader lock (when one is given), then works."""
     while not stop.is_set():
         if lock is None or lock.try_acquire():
             try:
+                if lock is not None:
+                    await release_orphans(db)
                 await work_forever(db, stop, concurrency=concurrency)
             finally:
                 if lock is not None:
