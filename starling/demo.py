@@ -15,8 +15,6 @@ import io
 import math
 import random
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -25,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling import clock
 from starling.accounts import service as accounts
+from starling.accounts.passwords import hash_password
 from starling.app import load_job_handlers
 from starling.config import Settings, get_settings
 from starling.context import AppContext
@@ -286,25 +285,6 @@ def avatar(rng: random.Random, display_name: str) -> bytes:
     return buffer.getvalue()
 
 
-@contextmanager
-def _hash_once_per_password() -> Iterator[None]:
-    """Every demo account shares one password; hash it once instead of 200 times (argon2 is slow on
-    purpose). Restored afterwards."""
-    original = accounts.hash_password
-    cache: dict[str, str] = {}
-
-    def cached(password: str) -> str:
-        if password not in cache:
-            cache[password] = original(password)
-        return cache[password]
-
-    accounts.hash_password = cached
-    try:
-        yield
-    finally:
-        accounts.hash_password = original
-
-
 def _zipf_weights(n: int, exponent: float = 1.1) -> list[float]:
     return [1.0 / (rank + 1) ** exponent for rank in range(n)]
 
@@ -318,25 +298,26 @@ def _weighted_sample(rng: random.Random, population: list[int], weights: list[fl
 async def _make_people(ctx: AppContext, rng: random.Random, count: int, start: datetime) -> list[Person]:
     people: list[Person] = []
     popularity = _zipf_weights(count)
-    with _hash_once_per_password():
-        async with ctx.db.write() as session:
-            # Running the demo again (or on a used instance) adds new people beside the old ones.
-            taken = {a.username.lower() for a in await accounts.list_accounts(session)} | accounts.RESERVED
-            for i in range(count):
-                clock.set_now(start + timedelta(minutes=i))
-                username, display_name = _unique_username(rng, taken)
-                account = await accounts.create_account(
-                    session, ctx.settings, username=username, email=f"{username}@demo.invalid",
-                    password=DEMO_PASSWORD, allow_reserved=False)
-                picture_bytes = avatar(rng, display_name)
-                key = await asyncio.to_thread(media.store_profile_image, ctx, picture_bytes, "avatar")
-                locked = i > 0 and rng.random() < 0.05
-                await accounts.update_profile(session, account.id, accounts.ProfileChanges(
-                    display_name=display_name, note=rng.choice(BIOS), locked=locked, bot=i == count - 1,
-                    avatar_key=key))
-                topics = tuple(rng.sample(sorted(TOPICS), rng.randint(1, 3)))
-                people.append(Person(account.id, username, topics, activity=rng.paretovariate(1.3),
-                                     popularity=popularity[i], locked=locked))
+    # Every demo account shares one password: hash it once, not once per account (argon2 is slow on purpose).
+    shared_hash = await asyncio.to_thread(hash_password, DEMO_PASSWORD)
+    async with ctx.db.write() as session:
+        # Running the demo again (or on a used instance) adds new people beside the old ones.
+        taken = {a.username.lower() for a in await accounts.list_accounts(session)} | accounts.RESERVED
+        for i in range(count):
+            clock.set_now(start + timedelta(minutes=i))
+            username, display_name = _unique_username(rng, taken)
+            account = await accounts.create_account(
+                session, ctx.settings, username=username, email=f"{username}@demo.invalid",
+                password=DEMO_PASSWORD, allow_reserved=False, password_hash=shared_hash)
+            picture_bytes = avatar(rng, display_name)
+            key = await asyncio.to_thread(media.store_profile_image, ctx, picture_bytes, "avatar")
+            locked = i > 0 and rng.random() < 0.05
+            await accounts.update_profile(session, account.id, accounts.ProfileChanges(
+                display_name=display_name, note=rng.choice(BIOS), locked=locked, bot=i == count - 1,
+                avatar_key=key))
+            topics = tuple(rng.sample(sorted(TOPICS), rng.randint(1, 3)))
+            people.append(Person(account.id, username, topics, activity=rng.paretovariate(1.3),
+                                 popularity=popularity[i], locked=locked))
     return people
 
 

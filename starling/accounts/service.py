@@ -80,23 +80,25 @@ async def _account_problems(session: AsyncSession, *, username: str, email: str 
 
 
 def _new_account(*, username: str, email: str | None, password: str, role: str, approved: bool,
-                 confirmed: bool, reason: str, locale: str) -> Account:
+                 confirmed: bool, reason: str, locale: str, password_hash: str | None = None) -> Account:
     now = clock.utcnow_naive()
     return Account(id=ids.new_id(), username=username, username_lower=username.lower(), email=email or None,
-                   password_hash=hash_password(password), role=role, approved=approved,
+                   password_hash=password_hash or hash_password(password), role=role, approved=approved,
                    confirmed_at=now if confirmed else None, registration_reason=reason, locale=locale,
                    display_name="", note="", note_html="", fields=[], created_at=now)
 
 
 async def create_account(session: AsyncSession, settings: Settings, *, username: str, email: str | None,
                          password: str, role: str = "user", approved: bool = True, confirmed: bool = True,
-                         reason: str = "", locale: str = "en", allow_reserved: bool = True) -> Account:
-    """Validate and create a local account. Raises Unprocessable with Mastodon-style details."""
+                         reason: str = "", locale: str = "en", allow_reserved: bool = True,
+                         password_hash: str | None = None) -> Account:
+    """Validate and create a local account. Raises Unprocessable with Mastodon-style details.
+    `password_hash`, when given, is the argon2 hash of `password` made once for many accounts (demo data)."""
     details = await _account_problems(session, username=username, email=email, password=password,
                                       allow_reserved=allow_reserved, email_required=False)
     _raise_if(details)
     account = _new_account(username=username, email=email, password=password, role=role, approved=approved,
-                           confirmed=confirmed, reason=reason, locale=locale)
+                           confirmed=confirmed, reason=reason, locale=locale, password_hash=password_hash)
     session.add(account)
     await session.flush()
     return account
