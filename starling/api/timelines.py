@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling.api.deps import Auth, Ctx, OptionalAuth, ReadSession, scoped
@@ -46,12 +46,13 @@ def _id(value: int) -> int:
 
 
 @router.get("/api/v1/timelines/home")
-async def home(request: Request, auth: Annotated[Auth, Depends(scoped("read:statuses"))]) -> JSON:
+async def home(request: Request, auth: Annotated[Auth, Depends(scoped("read:statuses"))]) -> Response:
     # The hottest route: read directly and hydrated from per-process caches (see entities.hydration).
     ctx = request.app.state.ctx
     async with ctx.db.reads() as reader:
         page = await timelines.home_page(reader, auth.account_id, page_params(request), settings=ctx.settings)
-        response = JSON(await hydration.status_entities(reader, ctx, page.statuses, page.pool, auth.account_id))
+        body = await hydration.statuses_json(reader, ctx, page.statuses, page.pool, auth.account_id)
+    response = Response(body, media_type=JSON.media_type)
     set_link_header(request, response, page.first_id, page.last_id)
     return response
 
