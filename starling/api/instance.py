@@ -100,7 +100,9 @@ def _webfinger_username(ctx: AppContext, resource: str) -> str | None:
     return None
 
 
-@router.get("/.well-known/webfinger")
+# WebFinger and host-meta answer in their own media types (JRD, XRD); they are discovery documents, not
+# part of the REST API the OpenAPI document describes.
+@router.get("/.well-known/webfinger", include_in_schema=False)
 async def webfinger(request: Request, ctx: Ctx, session: ReadSession) -> Response:
     resource = query_params(request).str("resource", "", max_length=500) or ""
     if not resource:
@@ -118,7 +120,7 @@ async def webfinger(request: Request, ctx: Ctx, session: ReadSession) -> Respons
     }, headers={"Content-Type": "application/jrd+json; charset=utf-8", "Access-Control-Allow-Origin": "*"})
 
 
-@router.get("/.well-known/host-meta")
+@router.get("/.well-known/host-meta", include_in_schema=False)
 async def host_meta(ctx: Ctx) -> Response:
     template = f"{ctx.settings.base_url}/.well-known/webfinger?resource={{uri}}"
     xml = ('<?xml version="1.0" encoding="UTF-8"?>\n'

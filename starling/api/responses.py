@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 
 
-class JSON(Response):
-    media_type = "application/json; charset=utf-8"
+class JSON(JSONResponse):
+    media_type = "application/json"  # JSON is UTF-8 by definition (RFC 8259); no charset parameter
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
