@@ -5,6 +5,7 @@ here."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import logging
 import pkgutil
@@ -100,6 +101,8 @@ class BodyLimit:
         return await self.app(scope, counted_receive, send)
 
 
+HOT_ROUTERS = ("bench", "timelines", "statuses", "notifications")
+
 CORS_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke", "/.well-known/", "/nodeinfo/")
 
 
@@ -116,7 +119,15 @@ class ApiCors:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["path"].startswith(CORS_PREFIXES):
-            return await self.cors(scope, receive, send)
+            if any(name == b"origin" for name, _ in scope["headers"]):
+                return await self.cors(scope, receive, send)
+
+            async def vary(message):  # what CORSMiddleware adds without an Origin, minus its header parsing
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", []), (b"vary", b"Origin")]
+                await send(message)
+
+            return await self.app(scope, receive, vary)
         return await self.app(scope, receive, send)
 
 
@@ -134,6 +145,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         if want_worker:
             lock = jobs.LeaderLock(settings.data_dir / "worker.lock") if ctx.db.is_sqlite else None
             task = asyncio.create_task(jobs.embedded_worker(ctx.db, stop, lock))
+        # Everything imported and built so far lives as long as the process: keep it out of the cyclic
+        # collector's full passes (~100 ms each over ~115k objects, a p99 spike every few thousand requests).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
@@ -151,7 +166,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.add_middleware(ApiCors)
 
     for package in ("starling.api", "starling.web"):
-        for module in _import_submodules(package):
+        # Starlette tries routes in order: the hottest first (home was the 90th of 100 routes, ~125 us of
+        # matching per request).
+        modules = sorted(_import_submodules(package), key=lambda m: m.__name__.rsplit(".", 1)[1] not in HOT_ROUTERS)
+        for module in modules:
             router = getattr(module, "router", None)
             if router is not None:
                 app.include_router(router)
