@@ -70,7 +70,9 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
-            self.write_engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60, echo=echo)
+            self.write_engine = create_async_engine(
+                url, pool_size=1, max_overflow=0, pool_timeout=60, echo=echo,
+                async_creator=sqlite_inloop.creator(make_url(url).database, writer=True))
             self.read_engine = create_async_engine(
                 url, pool_size=read_pool, max_overflow=0, pool_timeout=60, echo=echo,
                 async_creator=sqlite_inloop.creator(make_url(url).database))
