@@ -22,6 +22,9 @@ from starling.migrate import upgrade
 
 passwords.use_test_parameters()
 
+# The throwaway-PostgreSQL fixture (`pg_db`), for the tests of dialect branches.
+pytest_plugins = ["tests.postgres"]
+
 
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory) -> Path:

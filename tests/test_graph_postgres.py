@@ -6,46 +6,17 @@ its own there, migrates it, and drops it afterwards.
 
 from __future__ import annotations
 
-import asyncio
-import os
-import secrets
-
-import pytest
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import func, select
 
 from starling import clock, ids
 from starling.accounts.models import Account
 from starling.graph import repository as graph_repository
 from starling.graph import service as graph
-from starling.infra.db import Database
-from starling.migrate import upgrade
 from starling.notifications import service as notifications
 from starling.notifications.models import Notification
+from tests.postgres import requires_postgres
 
-PG_URL = os.environ.get("STARLING_TEST_DATABASE_URL", "")
-pytestmark = pytest.mark.skipif(not PG_URL.startswith("postgresql"),
-                                reason="STARLING_TEST_DATABASE_URL does not name a PostgreSQL database")
-
-
-@pytest.fixture
-async def pg_db():
-    base = make_url(PG_URL).set(drivername="postgresql+asyncpg")
-    name = f"starling_graph_{secrets.token_hex(4)}"
-    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    await asyncio.to_thread(upgrade, url)
-    db = Database(url)
-    try:
-        yield db
-    finally:
-        await db.dispose()
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+pytestmark = requires_postgres
 
 
 async def _account(session, username: str, *, locked: bool = False) -> int:

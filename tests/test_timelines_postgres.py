@@ -7,22 +7,13 @@ its own there, migrates it, and drops it afterwards.
 
 from __future__ import annotations
 
-import asyncio
-import os
-import secrets
-
-import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from starling import clock, ids
 from starling.accounts.models import Account
 from starling.api.pagination import Page
 from starling.config import Settings
 from starling.graph.models import Follow
-from starling.infra.db import Database
-from starling.migrate import upgrade
 from starling.posts.models import PRIVATE, Status, StatusTag, Tag
 from starling.search import repository as search_repository
 from starling.search import service as search
@@ -30,29 +21,9 @@ from starling.search import trends
 from starling.timelines import lists
 from starling.timelines import service as timelines
 from starling.timelines.feed_store import feed_store
+from tests.postgres import requires_postgres
 
-PG_URL = os.environ.get("STARLING_TEST_DATABASE_URL", "")
-pytestmark = pytest.mark.skipif(not PG_URL.startswith("postgresql"),
-                                reason="STARLING_TEST_DATABASE_URL does not name a PostgreSQL database")
-
-
-@pytest.fixture
-async def pg_db():
-    base = make_url(PG_URL).set(drivername="postgresql+asyncpg")
-    name = f"starling_timelines_{secrets.token_hex(4)}"
-    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    await asyncio.to_thread(upgrade, url)
-    db = Database(url)
-    try:
-        yield db
-    finally:
-        await db.dispose()
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+pytestmark = requires_postgres
 
 
 async def _account(session, username: str) -> int:
