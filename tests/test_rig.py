@@ -62,3 +62,30 @@ async def test_api_answers_browser_clients_from_any_origin(client):
 async def test_html_pages_get_no_cors_headers(client):
     response = await client.get("/", headers={"Origin": "https://evil.test"})
     assert "access-control-allow-origin" not in response.headers
+
+
+async def test_malformed_bodies_get_a_clear_400_and_write_nothing(client, cast):
+    from sqlalchemy import func, select
+
+    from starling.posts.models import Status
+
+    cases = [
+        (b'{"status": ', "application/json"),
+        (b'{"status": "\xff\xfe"}', "application/json"),
+        (b'["not", "an", "object"]', "application/json"),
+        (b"status=%FF%FE%FD", "application/x-www-form-urlencoded"),
+    ]
+    for body, content_type in cases:
+        response = await client.post("/api/v1/statuses", content=body,
+                                     headers={**cast.alice.headers, "content-type": content_type})
+        assert response.status_code in (400, 422), (body, response.status_code, response.text)
+        assert set(response.json()) <= {"error", "details"} and response.json()["error"]
+    app = client._transport.app
+    async with app.state.ctx.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(Status)) == 0
+
+
+async def test_absurd_limits_are_clamped(client, cast):
+    for limit in ("100000", "-5", "abc", "0"):
+        response = await client.get("/api/v1/timelines/public", params={"limit": limit})
+        assert response.status_code == 200, (limit, response.text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from fastapi import Request
@@ -132,7 +133,18 @@ async def body_params(request: Request, *, max_bytes: int = 1_000_000) -> Params
             if not isinstance(data, dict):
                 raise Unprocessable("Request body must be a JSON object")
             params.update(data)
-    elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    elif content_type == "application/x-www-form-urlencoded":
+        raw = await request.body()
+        if len(raw) > max_bytes:
+            raise TooLarge("Request body too large")
+        try:
+            # Strict: a percent-escape that is not UTF-8 is refused, never turned into U+FFFD.
+            pairs = parse_qsl(raw.decode("ascii"), keep_blank_values=True, encoding="utf-8", errors="strict",
+                              max_num_fields=1000)
+        except (UnicodeDecodeError, ValueError):
+            raise BadRequest("Malformed form body: not valid UTF-8 form encoding") from None
+        params.update(nest(pairs))
+    elif content_type == "multipart/form-data":
         try:
             form = await request.form(max_files=10, max_fields=1000)
         except Exception:
