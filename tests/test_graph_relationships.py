@@ -149,3 +149,13 @@ async def test_note_is_accepted_and_validated(client, cast):
     r = await client.post(f"/api/v1/accounts/{cast.bob.id}/note", headers=cast.alice.headers,
                           json={"comment": "x" * 2001})
     assert r.status_code == 422
+
+
+async def test_familiar_followers_reads_ids_from_a_json_body_too(client, cast):
+    await client.post(f"/api/v1/accounts/{cast.bob.id}/follow", headers=cast.alice.headers)
+    await client.post(f"/api/v1/accounts/{cast.eve.id}/follow", headers=cast.bob.headers)
+    response = await client.request("GET", "/api/v1/accounts/familiar_followers", json={"id": [str(cast.eve.id)]},
+                                    headers=cast.alice.headers)
+    assert response.status_code == 200
+    assert response.json() == [{"id": str(cast.eve.id), "accounts": [response.json()[0]["accounts"][0]]}]
+    assert response.json()[0]["accounts"][0]["id"] == str(cast.bob.id)

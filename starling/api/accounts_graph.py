@@ -128,7 +128,8 @@ async def relationships(request: Request, session: ReadSession, auth: ReadFollow
 
 @router.get("/api/v1/accounts/familiar_followers")
 async def familiar_followers(request: Request, session: ReadSession, ctx: Ctx, auth: ReadFollows) -> JSON:
-    params = query_params(request)
+    # Some clients (Mastodon.py) send the ids as a JSON body even on this GET.
+    params = await body_params(request, max_bytes=20_000)
     groups = await graph.familiar_followers(session, me(auth), id_list(params.list("id")))
     return JSON([{"id": str(target), "accounts": [account_entity(ctx, a) for a in found]}
                  for target, found in groups])
