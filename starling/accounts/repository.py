@@ -202,3 +202,16 @@ async def login_attempt_counts(session: AsyncSession, ip_key: str, login_key: st
 
 async def forget_login_attempts(session: AsyncSession, ip_key: str, before: datetime) -> None:
     await session.execute(delete(LoginAttempt).where(LoginAttempt.ip_key == ip_key, LoginAttempt.created_at < before))
+
+
+async def weekly_sign_ins_and_ups(session: AsyncSession,
+                                  weeks: list[tuple[datetime, datetime]]) -> list[tuple[int, int]]:
+    """(logins, registrations) for each [start, end) week, in one round trip."""
+    columns = []
+    for start, end in weeks:
+        columns.append(select(func.count()).select_from(Account).where(
+            Account.current_sign_in_at >= start, Account.current_sign_in_at < end).scalar_subquery())
+        columns.append(select(func.count()).select_from(Account).where(
+            Account.created_at >= start, Account.created_at < end).scalar_subquery())
+    row = (await session.execute(select(*columns))).one()
+    return [(int(row[i]), int(row[i + 1])) for i in range(0, len(row), 2)]

@@ -19,6 +19,7 @@ from starling.config import Settings
 from starling.errors import Forbidden, Unprocessable
 from starling.graph import repository as graph
 from starling.graph import service as graph_service
+from starling.posts import service as posts
 
 USERNAME = re.compile(r"^[A-Za-z0-9_]{1,30}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
@@ -326,6 +327,22 @@ async def instance_stats(session: AsyncSession) -> InstanceStats:
     return InstanceStats(users=await repository.user_count(session),
                          active_month=await repository.active_user_count(session, since),
                          statuses=await repository.local_status_count(session))
+
+
+async def weekly_activity(session: AsyncSession, weeks: int = 12) -> list[dict[str, str]]:
+    """Mastodon's instance activity: statuses, logins and sign-ups per week (weeks start Monday 00:00
+    UTC), the current week first. Logins count accounts whose latest sign-in fell in the week."""
+    now = clock.now()
+    monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    starts = [monday - timedelta(weeks=n) for n in range(weeks)]
+    bounds = [(start, start + timedelta(weeks=1)) for start in starts]
+    naive = [(clock.to_naive(a), clock.to_naive(b)) for a, b in bounds]
+    id_ranges = [(ids.id_floor(a), ids.id_floor(b)) for a, b in bounds]
+    statuses = await posts.count_in_id_ranges(session, id_ranges)
+    people = await repository.weekly_sign_ins_and_ups(session, naive)
+    return [{"week": str(int(start.timestamp())), "statuses": str(posted), "logins": str(logins),
+             "registrations": str(registrations)}
+            for start, posted, (logins, registrations) in zip(starts, statuses, people, strict=True)]
 
 
 async def contact_account(session: AsyncSession) -> Account | None:

@@ -50,8 +50,8 @@ async def rules() -> JSON:
 
 
 @router.get("/api/v1/instance/activity")
-async def activity() -> JSON:
-    return JSON([])
+async def activity(session: ReadSession) -> JSON:
+    return JSON(await service.weekly_activity(session))
 
 
 @router.get("/api/v1/instance/extended_description")

@@ -295,3 +295,14 @@ TAGGED = Query(
     .join(Tag, Tag.id == StatusTag.tag_id)
     .where(StatusTag.status_id.in_(bindparam("ids", expanding=True)))
     .order_by(Tag.name))
+
+
+async def count_in_id_ranges(session: AsyncSession, ranges: list[tuple[int, int]]) -> list[int]:
+    """Statuses (not boosts) whose IDs fall in each [low, high) range; the primary key answers each."""
+    if not ranges:
+        return []
+    row = (await session.execute(select(*[
+        select(func.count()).select_from(Status).where(Status.id >= low, Status.id < high,
+                                                        Status.reblog_of_id.is_(None)).scalar_subquery()
+        for low, high in ranges]))).one()
+    return [int(n) for n in row]

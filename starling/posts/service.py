@@ -554,3 +554,9 @@ async def history(session: AsyncSession, status_id: int,
     if not edits:
         edits = [_version(status, await _attached_ids(session, status.id), status.created_at)]
     return status, edits
+
+
+async def count_in_id_ranges(session: AsyncSession, ranges: list[tuple[int, int]]) -> list[int]:
+    """How many statuses were posted in each ID range (IDs are time-sortable, so a range is a span of
+    time: see ids.id_floor)."""
+    return await repository.count_in_id_ranges(session, ranges)
