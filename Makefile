@@ -31,6 +31,7 @@ demo: install
 	$(BIN)/starling demo
 
 bench: install-dev
+	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk || { echo "make bench needs wrk (Debian: apt-get install wrk)"; exit 1; }
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: install-dev
