@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"", "changeme", "secret", "change-me"}
@@ -108,4 +108,4 @@ def media_dir(settings: Settings) -> Path:
     return settings.data_dir / "media"
 
 
-__all__ = ["Settings", "get_settings", "media_dir", "Field"]
+__all__ = ["Settings", "get_settings", "media_dir"]

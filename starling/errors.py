@@ -32,10 +32,6 @@ class NotFound(StarlingError):
         super().__init__(message, **kwargs)
 
 
-class Gone(StarlingError):
-    status = 410
-
-
 class Conflict(StarlingError):
     status = 409
 

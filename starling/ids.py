@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 
 from starling import clock
 
@@ -44,10 +44,6 @@ def new_id(at: datetime | None = None) -> int:
 def id_floor(moment: datetime) -> int:
     """The smallest ID that could have been minted at `moment` (for time-window queries)."""
     return int(moment.timestamp() * 1000) << 16
-
-
-def id_time(value: int) -> datetime:
-    return datetime.fromtimestamp((value >> 16) / 1000, tz=UTC)
 
 
 def parse_id(raw: str | int | None) -> int | None:

@@ -8,14 +8,13 @@ from functools import cached_property
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from starling import clock
 from starling.accounts import repository as accounts_repository
 from starling.accounts import tokens
-from starling.accounts.models import AccessToken, Account
+from starling.accounts.models import Account
 from starling.context import AppContext
 from starling.errors import Forbidden, Unauthorized, Unprocessable
 from starling.infra.direct import Reader
@@ -133,14 +132,4 @@ def scoped(*wanted: str, user: bool = True):
     return check
 
 
-def viewer_of(auth: Auth | None) -> Account | None:
-    return auth.account if auth is not None else None
-
-
-async def touch_token(session: AsyncSession, auth: Auth) -> None:
-    await session.execute(update(AccessToken).where(AccessToken.id == auth.token_id)
-                          .values(last_used_at=clock.utcnow_naive()))
-
-
-ReadAuth = Annotated[Auth, Depends(scoped("read"))]
-__all__ = ["Ctx", "ReadSession", "WriteSession", "Auth", "OptionalAuth", "scoped", "viewer_of", "ReadAuth"]
+__all__ = ["Ctx", "ReadSession", "WriteSession", "Auth", "OptionalAuth", "scoped"]
