@@ -13,7 +13,7 @@ from starling.api.accounts import MaybeReadAccounts
 from starling.api.deps import Auth, Ctx, ReadSession, WriteSession, scoped
 from starling.api.entities.account import account_entity
 from starling.api.entities.relationship import relationship_entity
-from starling.api.pagination import page_params, set_link_header
+from starling.api.pagination import page_params, page_response
 from starling.api.params import body_params, query_params
 from starling.api.responses import JSON
 from starling.errors import NotFound
@@ -136,10 +136,7 @@ async def familiar_followers(request: Request, session: ReadSession, ctx: Ctx, a
 
 
 def _account_page(request: Request, ctx, rows) -> JSON:
-    response = JSON([account_entity(ctx, account) for _, account in rows])
-    if rows:
-        set_link_header(request, response, rows[0][0], rows[-1][0])
-    return response
+    return page_response(request, [account_entity(ctx, account) for _, account in rows], [key for key, _ in rows])
 
 
 @router.get("/api/v1/accounts/{account_id:int}/followers")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from starling.api.accounts_graph import me
 from starling.api.deps import Auth, Ctx, ReadSession, scoped
 from starling.api.entities.account import account_entity
-from starling.api.pagination import page_params, set_link_header
+from starling.api.pagination import page_params, page_response
 from starling.api.responses import JSON
 from starling.graph import service as graph
 
@@ -20,7 +20,4 @@ router = APIRouter()
 async def list_blocks(request: Request, session: ReadSession, ctx: Ctx,
                       auth: Annotated[Auth, Depends(scoped("read:blocks"))]) -> JSON:
     rows = await graph.blocked_accounts(session, me(auth), page_params(request, 40, 80))
-    response = JSON([account_entity(ctx, account) for _, account in rows])
-    if rows:
-        set_link_header(request, response, rows[0][0], rows[-1][0])
-    return response
+    return page_response(request, [account_entity(ctx, account) for _, account in rows], [key for key, _ in rows])

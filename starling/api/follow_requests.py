@@ -10,7 +10,7 @@ from starling.api.accounts_graph import me, path_id
 from starling.api.deps import Auth, Ctx, ReadSession, WriteSession, scoped
 from starling.api.entities.account import account_entity
 from starling.api.entities.relationship import relationship_entity
-from starling.api.pagination import page_params, set_link_header
+from starling.api.pagination import page_params, page_response
 from starling.api.responses import JSON
 from starling.graph import service as graph
 
@@ -21,10 +21,7 @@ router = APIRouter()
 async def list_requests(request: Request, session: ReadSession, ctx: Ctx,
                         auth: Annotated[Auth, Depends(scoped("read:follows"))]) -> JSON:
     rows = await graph.follow_requests(session, me(auth), page_params(request, 40, 80))
-    response = JSON([account_entity(ctx, account) for _, account in rows])
-    if rows:
-        set_link_header(request, response, rows[0][0], rows[-1][0])
-    return response
+    return page_response(request, [account_entity(ctx, account) for _, account in rows], [key for key, _ in rows])
 
 
 @router.post("/api/v1/follow_requests/{account_id:int}/authorize")

@@ -10,7 +10,7 @@ from starling import clock
 from starling.api.accounts_graph import me
 from starling.api.deps import Auth, Ctx, ReadSession, scoped
 from starling.api.entities.account import account_entity
-from starling.api.pagination import page_params, set_link_header
+from starling.api.pagination import page_params, page_response
 from starling.api.responses import JSON
 from starling.graph import service as graph
 
@@ -21,8 +21,5 @@ router = APIRouter()
 async def list_mutes(request: Request, session: ReadSession, ctx: Ctx,
                      auth: Annotated[Auth, Depends(scoped("read:mutes"))]) -> JSON:
     rows = await graph.muted_accounts(session, me(auth), page_params(request, 40, 80))
-    response = JSON([account_entity(ctx, account) | {"mute_expires_at": clock.iso(mute.expires_at)}
-                     for _, mute, account in rows])
-    if rows:
-        set_link_header(request, response, rows[0][0], rows[-1][0])
-    return response
+    return page_response(request, [account_entity(ctx, account) | {"mute_expires_at": clock.iso(mute.expires_at)}
+                                   for _, mute, account in rows], [row[0] for row in rows])

@@ -9,6 +9,7 @@ from fastapi import Request, Response
 from sqlalchemy import Select
 
 from starling import ids
+from starling.api.responses import JSON
 
 
 @dataclass(frozen=True)
@@ -63,3 +64,12 @@ def set_link_header(request: Request, response: Response, first_id: int | str | 
         next_url = f"{base}?{urlencode(keep + [('max_id', str(last_id))])}"
         prev_url = f"{base}?{urlencode(keep + [('min_id', str(first_id))])}"
     response.headers["Link"] = f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'
+
+
+def page_response(request: Request, entities: list, keys: list) -> JSON:
+    """A list endpoint's answer: the entities, with the Link header built from the page's first and last
+    pagination keys (row ids, which for follows, blocks and the like are not the entities' own ids)."""
+    response = JSON(entities)
+    if keys:
+        set_link_header(request, response, keys[0], keys[-1])
+    return response

@@ -12,7 +12,7 @@ from starling.api.deps import Auth, Ctx, OptionalAuth, ReadSession, WriteSession
 from starling.api.entities.account import account_entity
 from starling.api.entities.status import status_edit_entities, status_entities, status_entity
 from starling.api.media import path_id
-from starling.api.pagination import page_params, set_link_header
+from starling.api.pagination import page_params, page_response
 from starling.api.params import Params, body_params, query_params
 from starling.api.responses import JSON
 from starling.errors import Forbidden, NotFound, Unprocessable
@@ -200,10 +200,7 @@ async def _interactions(request: Request, ctx, session, auth, status_id: int, wh
     viewer = reader_id(auth, "read:accounts")
     page = page_params(request, 40, 80)
     accounts, rows = await which(session, path_id(status_id), viewer, page)
-    response = JSON([account_entity(ctx, a) for a in accounts])
-    if rows:
-        set_link_header(request, response, rows[0][0], rows[-1][0])
-    return response
+    return page_response(request, [account_entity(ctx, a) for a in accounts], [row[0] for row in rows])
 
 
 @router.get("/api/v1/statuses/{status_id:int}/favourited_by")
