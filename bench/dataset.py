@@ -152,8 +152,9 @@ def build(database_url: str, *, accounts: int, posts: int, avg_following: int = 
                 conn.execute(insert(table.__table__), chunk)
         if engine.dialect.name == "sqlite":
             conn.execute(text("INSERT INTO status_search(rowid, text) SELECT id, text FROM statuses"))
-    with engine.connect() as conn:
-        conn.exec_driver_sql("ANALYZE") if engine.dialect.name == "sqlite" else None
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")  # fresh statistics, as a long-running instance would have
     engine.dispose()
     return Dataset(accounts=accounts, posts=posts, readers=readers_out, posters=posters_out,
                    celebrity=celebrity, build_seconds=time.perf_counter() - started)
