@@ -89,3 +89,12 @@ async def test_absurd_limits_are_clamped(client, cast):
     for limit in ("100000", "-5", "abc", "0"):
         response = await client.get("/api/v1/timelines/public", params={"limit": limit})
         assert response.status_code == 200, (limit, response.text)
+
+
+async def test_every_connection_gets_the_configured_pragmas(ctx):
+    # The rig sets synchronous=NORMAL (1); production's FULL is 2. Both pools, every connection.
+    for engine in (ctx.db.read_engine, ctx.db.write_engine):
+        async with engine.connect() as conn:
+            assert (await conn.exec_driver_sql("PRAGMA synchronous")).scalar() == 1
+            assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() == ctx.settings.sqlite_busy_timeout_ms
+            assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
