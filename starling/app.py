@@ -155,7 +155,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             stop.set()
             if task is not None:
                 await asyncio.wait([task], timeout=10)
-            await ctx.db.dispose()
+            await ctx.close()
 
     app = FastAPI(title="Starling", version=starling.__version__, lifespan=lifespan,
                   default_response_class=JSON, docs_url=None, redoc_url=None)

@@ -46,7 +46,7 @@ async def _ensure_admin() -> str | None:
         async with ctx.db.write() as session:
             return await accounts.ensure_admin(session, ctx.settings)
     finally:
-        await ctx.db.dispose()
+        await ctx.close()
 
 
 @app.command()
@@ -91,7 +91,7 @@ def worker(concurrency: Annotated[int, typer.Option(help="Jobs run at once")] = 
         try:
             await jobs.embedded_worker(ctx.db, stop, lock, concurrency=concurrency)
         finally:
-            await ctx.db.dispose()
+            await ctx.close()
 
     asyncio.run(run())
 
@@ -119,7 +119,7 @@ def user_create(
                 return await accounts.create_account(session, ctx.settings, username=name, email=email,
                                                      password=password, role="admin" if admin else "user")
         finally:
-            await ctx.db.dispose()
+            await ctx.close()
 
     try:
         account = asyncio.run(run())
@@ -142,7 +142,7 @@ def user_list() -> None:
             async with ctx.db.read() as session:
                 return await accounts.list_accounts(session)
         finally:
-            await ctx.db.dispose()
+            await ctx.close()
 
     for account in asyncio.run(run()):
         flags = [account.role] + (["suspended"] if account.suspended_at else []) + (
@@ -164,7 +164,7 @@ def jobs_list(state: Annotated[str, typer.Option(help="queued, running, done or 
                 return (await session.scalars(select(Job).where(Job.state == state).order_by(Job.id)
                                               .limit(500))).all()
         finally:
-            await ctx.db.dispose()
+            await ctx.close()
 
     for job in asyncio.run(run()):
         last = (job.last_error or "").strip().splitlines()[-1:] or [""]
@@ -181,7 +181,7 @@ def jobs_retry(job_id: Annotated[int | None, typer.Argument(help="One job; all d
         try:
             return await jobs.retry_dead(ctx.db, job_id)
         finally:
-            await ctx.db.dispose()
+            await ctx.close()
 
     typer.echo(f"requeued {asyncio.run(run())} job(s)")
 

@@ -508,7 +508,7 @@ async def build(accounts: int = 200, posts: int = 3000, seed: int = 7, *,
     try:
         await jobs.drain(ctx.db)
     finally:
-        await ctx.db.dispose()
+        await ctx.close()
     c = network.counts
     return (f"demo: {len(network.people)} accounts, {c['follows']} follows, {c['posts']} posts "
             f"({c['replies']} replies, {c['images']} with images), {c['boosts']} boosts, "

@@ -135,4 +135,4 @@ async def seed_mastodon_py(settings: Settings | None = None) -> str:
             seeded = await seed_into(session, ctx.settings)
         return f"seeded {len(seeded)} accounts, 1 application, {len(MASTODON_PY_TOKENS)} tokens"
     finally:
-        await ctx.db.dispose()
+        await ctx.close()

@@ -48,7 +48,7 @@ async def app(settings):
 
     application = create_app(settings, run_worker=False)
     yield application
-    await application.state.ctx.db.dispose()
+    await application.state.ctx.close()
     clock.set_now(None)
 
 

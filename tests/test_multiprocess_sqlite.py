@@ -40,7 +40,7 @@ def seed(data_dir, domain: str) -> dict[str, tuple[int, str]]:
                 out[name] = (account.id, await accounts.issue_token(session, account_id=account.id,
                                                                     scopes="read write follow"))
             session.add(Follow(id=ids.new_id(), account_id=out["bob"][0], target_account_id=out["alice"][0]))
-        await ctx.db.dispose()
+        await ctx.close()
         return out
 
     return asyncio.run(run())
