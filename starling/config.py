@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     database_url: str = ""  # default: sqlite file in data_dir
     redis_url: str = ""
+    # Every Redis key starts with this, so several instances (or test runs) can share one Redis.
+    redis_prefix: str = "starling:"
     domain: str = "localhost:8080"
     https: bool = False
     secret_key: str = ""  # generated into data_dir when absent
