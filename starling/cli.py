@@ -1,4 +1,4 @@
-"""The `starling` command: serve, worker, migrate, user, jobs, demo, fixtures."""
+"""The `starling` command: serve, worker, migrate, user, jobs, db, demo, fixtures."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ app = typer.Typer(help="Starling: a self-hostable microblogging network.", no_ar
 user_app = typer.Typer(help="Manage local accounts.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Inspect and retry background jobs.", no_args_is_help=True)
 fixtures_app = typer.Typer(help="Seed an instance for third-party test suites.", no_args_is_help=True)
+db_app = typer.Typer(help="Move an instance's data between databases.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(fixtures_app, name="fixtures")
+app.add_typer(db_app, name="db")
 
 
 def _context():
@@ -184,6 +186,39 @@ def jobs_retry(job_id: Annotated[int | None, typer.Argument(help="One job; all d
             await ctx.close()
 
     typer.echo(f"requeued {asyncio.run(run())} job(s)")
+
+
+@db_app.command("copy")
+def db_copy(
+    source: Annotated[str, typer.Option("--from", help="Database URL to read (the current one when omitted)")] = "",
+    target: Annotated[str, typer.Option("--to", help="Database URL to fill, e.g. postgresql://user@host/db")] = "",
+    resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted copy into this target")] = False,
+    replace: Annotated[bool, typer.Option("--replace", help="Empty a target that already holds rows")] = False,
+    batch: Annotated[int, typer.Option(help="Rows per read and insert", min=1, max=50_000)] = 2_000,
+) -> None:
+    """Copy every row from one database to another (SQLite to PostgreSQL or back), then verify it."""
+    from starling import dbcopy
+    from starling.models import metadata
+    from starling.search import service as search
+
+    if not target:
+        typer.echo("error: --to is required (the database to copy into)", err=True)
+        raise typer.Exit(2)
+    if resume and replace:
+        typer.echo("error: --resume and --replace contradict each other", err=True)
+        raise typer.Exit(2)
+    source = source or get_settings().resolved_database_url
+    try:
+        report = asyncio.run(dbcopy.copy_database(
+            source, target, metadata, mode="resume" if resume else "replace" if replace else "fresh",
+            batch=batch, rebuild={search.INDEX_TABLE: search.rebuild_index},
+            progress=lambda line: typer.echo(line, err=True)))
+    except dbcopy.CopyRefused as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(report.render())
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -137,3 +137,22 @@ async def search_tags(session: AsyncSession, name: str, *, limit: int, offset: i
 
 async def tag_by_name(session: AsyncSession, name: str) -> Tag | None:
     return await session.scalar(select(Tag).where(Tag.name == name))
+
+
+async def original_texts(session: AsyncSession, *, after: int, limit: int) -> dict[int, str]:
+    """Searchable text of original statuses (not boosts) with IDs above `after`, up to `limit`, by ID."""
+    rows = await session.execute(
+        select(Status.id, Status.spoiler_text, Status.text)
+        .where(Status.id > after, Status.reblog_of_id.is_(None)).order_by(Status.id).limit(limit))
+    return {row.id: "\n".join(part for part in (row.spoiler_text, row.text) if part) for row in rows}
+
+
+async def index_texts(session: AsyncSession, texts: dict[int, str]) -> None:
+    """Put (or replace) several statuses' text in the index: one statement each way on SQLite."""
+    if dialect_name(session) != "sqlite":
+        for status_id, text in texts.items():
+            await index_text(session, status_id, text)
+        return
+    if texts:
+        await session.execute(delete(status_search).where(status_search.c.rowid.in_(list(texts))))
+        await session.execute(insert(status_search), [{"rowid": k, "text": v} for k, v in texts.items()])

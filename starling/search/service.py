@@ -133,3 +133,18 @@ async def _search_statuses(session: AsyncSession, query: SearchQuery, viewer_id:
 async def tag_named(session: AsyncSession, name: str) -> Tag | None:
     """The stored tag of that (normalised) name, if any."""
     return await repository.tag_by_name(session, name)
+
+
+# The derived table(s) the full-text index keeps on SQLite (FTS5 adds shadow tables with this prefix).
+INDEX_TABLE = repository.status_search.name
+REINDEX_BATCH = 2_000
+
+
+async def rebuild_index(session: AsyncSession) -> int:
+    """Index every original status again (after `starling db copy` filled a database); returns how many."""
+    done, after = 0, 0
+    while texts := await repository.original_texts(session, after=after, limit=REINDEX_BATCH):
+        await repository.index_texts(session, texts)
+        done += len(texts)
+        after = max(texts)
+    return done
