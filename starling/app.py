@@ -21,7 +21,7 @@ from starling.api.responses import JSON, error_body
 from starling.config import Settings, get_settings
 from starling.context import AppContext
 from starling.errors import RateLimited, StarlingError, TooLarge
-from starling.infra import jobs
+from starling.infra import db, jobs
 
 log = logging.getLogger("starling")
 
@@ -69,6 +69,19 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _crash(request: Request, exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_body(500, "Internal server error")
+
+    async def _database_error(request: Request, exc: Exception):
+        if not db.unavailable(exc):
+            return await _crash(request, exc)
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        response = error_body(503, "The database is unavailable; try again shortly")
+        response.headers["Retry-After"] = str(request.app.state.ctx.settings.db_retry_after)
+        return response
+
+    # Registered on the exceptions' own classes (not just Exception) so they are answered inside the app,
+    # not re-raised by the outermost middleware: an outage is an expected state, not a crash.
+    for kind in db.DATABASE_ERRORS:
+        app.add_exception_handler(kind, _database_error)
 
 
 class BodyLimit:

@@ -5,15 +5,22 @@ opens every transaction with BEGIN IMMEDIATE (writers queue in the pool instead 
 SQLITE_BUSY on a lock upgrade), and a read engine with a few connections for concurrent readers (WAL
 lets them run beside the writer) that run on the event loop's thread (see sqlite_inloop). On
 PostgreSQL both names point at one engine.
+
+When PostgreSQL is down or unreachable nothing waits long: connecting, waiting for a pooled connection
+and each statement have timeouts, dead pooled connections are found by a ping on checkout and replaced,
+and `unavailable(exc)` tells the faces which errors mean "the database cannot be reached right now" (they
+answer 503) rather than a bug. When the server is back, the next checkout simply connects again.
 """
 
 from __future__ import annotations
 
+import errno
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import BigInteger, Integer, MetaData, event, make_url
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -60,11 +67,20 @@ def _tune_sqlite(engine: AsyncEngine, *, synchronous: str, busy_timeout_ms: int,
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+class Timeouts(NamedTuple):
+    """Seconds PostgreSQL gets before a request gives up on it (see Settings.db_*)."""
+
+    connect: float = 5.0
+    pool: float = 5.0
+    command: float = 30.0
+
+
 class Database:
     """Engines and session factories for one database URL."""
 
     def __init__(self, url: str, *, synchronous: str = "FULL", busy_timeout_ms: int = 10_000,
-                 read_pool: int = 4, echo: bool = False, info: dict[str, Any] | None = None):
+                 read_pool: int = 4, echo: bool = False, info: dict[str, Any] | None = None,
+                 timeouts: Timeouts = Timeouts()):
         """`info` is attached to every session (the instance settings live there for jobs and
         services that are not handed them)."""
         self.url = url
@@ -87,8 +103,9 @@ class Database:
             self.direct: direct.SqliteReads | direct.PoolReads = direct.SqliteReads(
                 make_url(url).database, self.read_engine.dialect, configure, keep=read_pool)
         else:
-            self.write_engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True,
-                                                    echo=echo)
+            self.write_engine = create_async_engine(
+                url, pool_size=10, max_overflow=10, pool_pre_ping=True, pool_timeout=timeouts.pool, echo=echo,
+                connect_args={"timeout": timeouts.connect, "command_timeout": timeouts.command})
             self.read_engine = self.write_engine
             self.direct = direct.PoolReads(self.read_engine)
         self.write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False, autoflush=True,
@@ -121,6 +138,63 @@ class Database:
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
+
+
+# Socket errors that mean "nobody answers there right now".
+_UNREACHABLE = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EHOSTUNREACH, errno.ENETUNREACH,
+                errno.ETIMEDOUT, errno.EPIPE, errno.ENOENT}
+_DRIVERS = ("asyncpg", "sqlalchemy")
+
+
+def _raised_by_driver(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__", "").startswith(_DRIVERS):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _postgres_down(exc: BaseException) -> bool:
+    try:
+        from asyncpg import exceptions as pg
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        return False
+    # Class 08 (connection), 53 (out of connections or memory), 57 (shutting down, starting up, cancelled
+    # by statement timeout), and a connection that died under a statement.
+    return isinstance(exc, (pg.PostgresConnectionError, pg.InsufficientResourcesError,
+                            pg.OperatorInterventionError, pg.ConnectionDoesNotExistError))
+
+
+def _error_classes() -> tuple[type[BaseException], ...]:
+    import asyncpg
+
+    return (sa_exc.SQLAlchemyError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+# What a database call can raise when the server is away (OSError covers TimeoutError and ConnectionError).
+DATABASE_ERRORS = _error_classes()
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` means the database cannot be reached right now (down, restarting, unreachable, out
+    of connections, or not answering in time) rather than a fault in the request or the code."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, sa_exc.TimeoutError) or _postgres_down(current):
+            return True  # the pool had no connection to give in time
+        if isinstance(current, TimeoutError) and _raised_by_driver(current):
+            return True
+        if isinstance(current, OSError) and (current.errno in _UNREACHABLE or isinstance(current, ConnectionError)) \
+                and _raised_by_driver(current):
+            return True
+        nxt = getattr(current, "orig", None)
+        current = nxt if isinstance(nxt, BaseException) else (current.__cause__ or current.__context__)
+    return False
 
 
 def dialect_name(session: AsyncSession) -> str:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from starling import clock, ids
-from starling.infra.db import Base, BigId, Database
+from starling.infra.db import Base, BigId, Database, unavailable
 from starling.infra.models_common import created_at_column
 
 log = logging.getLogger("starling.jobs")
@@ -31,6 +31,7 @@ log = logging.getLogger("starling.jobs")
 QUEUED, DONE, DEAD = "queued", "done", "dead"
 MAX_ATTEMPTS = 8
 BATCH = 32  # jobs a worker runs, and commits, together
+OUTAGE_PAUSE = 5.0  # longest wait between tries while the database is unavailable
 
 Handler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
 _handlers: dict[str, Handler] = {}
@@ -149,15 +150,24 @@ async def work_forever(db: Database, stop: asyncio.Event, *, concurrency: int = 
     _wakeup = asyncio.Event()
 
     async def loop() -> None:
+        pause = idle
         while not stop.is_set():
             try:
-                if await run_due(db):
+                worked = await run_due(db)
+                pause = idle
+                if worked:
                     continue
-            except Exception:
-                log.exception("running jobs failed; retrying")
+            except Exception as exc:
+                if not unavailable(exc):
+                    log.exception("running jobs failed; retrying")
+                    pause = idle
+                else:  # while the database is away: one line in the log, and growing pauses between tries
+                    if pause == idle:
+                        log.warning("database unavailable; jobs wait until it is back: %s", exc)
+                    pause = min(max(pause * 2, 0.5), OUTAGE_PAUSE)
             _wakeup.clear()
             try:
-                await asyncio.wait_for(_wakeup.wait(), timeout=idle)
+                await asyncio.wait_for(_wakeup.wait(), timeout=pause)
             except TimeoutError:
                 pass
 

@@ -1,0 +1,144 @@
+"""PostgreSQL goes away under a running server: requests fail fast with 503 and a Mastodon-shaped body
+(nothing hangs, not even many requests at once), and when PostgreSQL comes back the same server process
+answers again by itself, background jobs included.
+
+A throwaway cluster of our own (initdb in a temporary directory, a spare port) is stopped with
+`pg_ctl stop -m immediate`, the way a crash looks to its clients; the shared server is never touched."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from tests.faults import pg_cluster, requires_pg_binaries, wait_for
+from tests.live import LiveServer, free_port
+
+pytestmark = [pytest.mark.slow, requires_pg_binaries]
+
+# Generous bounds on "did not hang": the server is configured to give up on PostgreSQL after a few seconds.
+ANSWER_BOUND = 20.0
+TIMEOUTS = {"STARLING_DB_CONNECT_TIMEOUT": "2", "STARLING_DB_POOL_TIMEOUT": "2", "STARLING_DB_COMMAND_TIMEOUT": "4",
+            "STARLING_DB_RETRY_AFTER": "3"}
+
+
+def login(server: LiveServer) -> dict[str, str]:
+    """A bearer token for the admin, through the API (an app, then the password grant)."""
+    with httpx.Client(base_url=server.base_url, timeout=30) as http:
+        app = http.post("/api/v1/apps", json={"client_name": "outage", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+                                              "scopes": "read write"}).json()
+        token = http.post("/oauth/token", data={
+            "grant_type": "password", "client_id": app["client_id"], "client_secret": app["client_secret"],
+            "username": "admin", "password": server.admin_password, "scope": "read write"})
+        assert token.status_code == 200, token.text
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+REQUESTS = [
+    ("GET", "/api/v1/timelines/home", True),
+    ("GET", "/api/v1/timelines/public", False),
+    ("GET", "/api/v1/accounts/verify_credentials", True),
+    ("GET", "/api/v1/notifications", True),
+    ("POST", "/api/v1/statuses", True),
+]
+
+
+def call(server: LiveServer, headers: dict, method: str, path: str, auth: bool) -> tuple[httpx.Response, float]:
+    began = time.monotonic()
+    with httpx.Client(base_url=server.base_url, timeout=ANSWER_BOUND) as http:
+        response = http.request(method, path, headers=headers if auth else {},
+                                json={"status": "during the outage"} if method == "POST" else None)
+    return response, time.monotonic() - began
+
+
+def assert_unavailable(response: httpx.Response, path: str) -> None:
+    assert response.status_code == 503, (path, response.status_code, response.text)
+    if path != "/health":
+        assert response.json() == {"error": "The database is unavailable; try again shortly"}, path
+        assert response.headers["Retry-After"] == "3", path
+
+
+def test_requests_fail_fast_while_postgres_is_down_and_recover_without_a_restart(tmp_path):
+    with pg_cluster() as cluster:
+        port = free_port()
+        server = LiveServer(data_dir=tmp_path / "data", port=port, domain=f"127.0.0.1:{port}",
+                            extra_env={"STARLING_DATABASE_URL": cluster.url, **TIMEOUTS})
+        server.start()
+        try:
+            headers = login(server)
+            for method, path, auth in REQUESTS:
+                assert call(server, headers, method, path, auth)[0].status_code == 200, path
+            pid = server.process.pid
+
+            cluster.stop("immediate")
+            for method, path, auth in REQUESTS + [("GET", "/health", False)]:
+                response, _took = call(server, headers, method, path, auth)
+                assert_unavailable(response, path)
+            # Many at once: no request waits forever for a pooled connection that will never come.
+            with ThreadPoolExecutor(max_workers=24) as pool:
+                results = list(pool.map(lambda i: call(server, headers, *REQUESTS[i % len(REQUESTS)]), range(48)))
+            for (response, _took), i in zip(results, range(48), strict=True):
+                assert_unavailable(response, REQUESTS[i % len(REQUESTS)][1])
+
+            cluster.start()
+            wait_for(lambda: call(server, headers, "GET", "/api/v1/timelines/home", True)[0].status_code == 200,
+                     timeout=60, interval=0.5, what="the server to answer again after PostgreSQL came back")
+            assert server.process.pid == pid and server.process.poll() is None, "the server was restarted"
+            posted = call(server, headers, "POST", "/api/v1/statuses", True)[0]
+            assert posted.status_code == 200, posted.text
+            status_id = posted.json()["id"]
+            # The embedded worker came back too: the post's fan-out job puts it into the author's home.
+            wait_for(lambda: status_id in [s["id"] for s in
+                                           call(server, headers, "GET", "/api/v1/timelines/home", True)[0].json()],
+                     timeout=60, interval=0.5, what="the fan-out job to run after the outage")
+            assert "Traceback" not in server.log_text(), server.log_text()[-3000:]
+        finally:
+            server.stop()
+
+
+def test_a_frozen_postgres_times_out_instead_of_hanging(tmp_path):
+    """PostgreSQL that accepts nothing and answers nothing (its processes stopped with SIGSTOP, as a network
+    partition looks): statements and connections time out and requests get 503, then all is well again."""
+    with pg_cluster() as cluster:
+        port = free_port()
+        server = LiveServer(data_dir=tmp_path / "data", port=port, domain=f"127.0.0.1:{port}",
+                            extra_env={"STARLING_DATABASE_URL": cluster.url, **TIMEOUTS})
+        server.start()
+        pids = postgres_pids(cluster)
+        try:
+            headers = login(server)
+            assert call(server, headers, "GET", "/api/v1/timelines/home", True)[0].status_code == 200
+            for pid in pids:
+                os.kill(pid, signal.SIGSTOP)
+            try:
+                with ThreadPoolExecutor(max_workers=8) as pool:
+                    results = list(pool.map(lambda i: call(server, headers, *REQUESTS[i % len(REQUESTS)]), range(8)))
+                for (response, took), i in zip(results, range(8), strict=True):
+                    assert_unavailable(response, REQUESTS[i % len(REQUESTS)][1])
+                    assert took < ANSWER_BOUND
+            finally:
+                for pid in pids:
+                    os.kill(pid, signal.SIGCONT)
+            wait_for(lambda: call(server, headers, "GET", "/api/v1/timelines/home", True)[0].status_code == 200,
+                     timeout=60, interval=0.5, what="the server to answer again after PostgreSQL thawed")
+        finally:
+            server.stop()
+
+
+def postgres_pids(cluster) -> list[int]:
+    """The postmaster of our throwaway cluster and its children (read from /proc, by parent pid)."""
+    postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
+    pids = [postmaster]
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == postmaster:
+                pids.append(int(entry))
+    return pids
