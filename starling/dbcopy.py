@@ -197,13 +197,24 @@ async def _clear(target: Database, tables: Sequence[Table]) -> None:
 
 
 async def _copy_table(source: AsyncConnection, target: Database, table: Table, batch: int) -> int:
-    """Insert every source row of `table` into the target, in one target transaction."""
+    """Insert every source row of `table` into the target, in one target transaction (on PostgreSQL
+    through COPY, several times faster than INSERTs)."""
     columns = list(table.columns)
-    names = [c.key for c in columns]
+    names = [c.name for c in columns]
     copied = 0
     async with target.write_engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SELECT 1"))  # opens the driver's transaction, which COPY then joins
+            driver = (await conn.get_raw_connection()).driver_connection
+            bind = [c.type._cached_bind_processor(conn.dialect) for c in columns]
         async for rows in _pages(source, table, columns, batch):
-            await conn.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
+            if conn.dialect.name == "postgresql":
+                records = [tuple(v if fn is None or v is None else fn(v) for fn, v in zip(bind, row, strict=True))
+                           for row in rows]
+                await driver.copy_records_to_table(table.name, records=records, columns=names)
+            else:
+                await conn.execute(insert(table), [dict(zip([c.key for c in columns], row, strict=True))
+                                                   for row in rows])
             copied += len(rows)
     return copied
 
