@@ -165,8 +165,10 @@ def test_sigkill_mid_fan_out_then_restart_delivers_exactly_once(tmp_path, backen
                 assert state == "queued", "the job finished although the worker died inside it"
                 assert entries < FOLLOWERS + 1
             worker.start()
+            restarted = time.monotonic()
             wait_for(lambda: asyncio.run(observer.counts())[1] == "done", timeout=120, interval=0.25,
                      what=f"the fan-out job to finish after the restart\n{worker.log_text()[-2000:]}")
+            finished = time.monotonic() - restarted
         finally:
             worker.stop()
 
@@ -176,7 +178,7 @@ def test_sigkill_mid_fan_out_then_restart_delivers_exactly_once(tmp_path, backen
         assert total == FOLLOWERS + 1  # every follower and the author
         assert job.state == "done" and job.attempts >= 1, (job.state, job.attempts, job.last_error)
         print(f"{backend}: killed the worker {len(caught)} times mid-fan-out (committed entries, job) {caught}; "
-              f"after restart {total} feeds hold the post once each")
+              f"after restart {total} feeds hold the post once each, {finished:.1f} s after the last start")
 
 
 async def verify(settings: Settings, author_id: int, status_id: int, job_id: int):
