@@ -245,6 +245,7 @@ async def test_refuses_a_source_that_is_missing_or_behind(settings, tmp_path):
         dbcopy.normalise_url("mysql://root@localhost/x")
 
 
+@pytest.mark.slow
 def test_cli_copies_and_prints_a_verified_summary(tmp_path):
     data = tmp_path / "data"
     env = server_env(data, "copy.test")
