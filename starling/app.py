@@ -21,7 +21,7 @@ from starling.api.responses import JSON, error_body
 from starling.config import Settings, get_settings
 from starling.context import AppContext
 from starling.errors import RateLimited, StarlingError, TooLarge
-from starling.infra import db, jobs
+from starling.infra import jobs
 
 log = logging.getLogger("starling")
 
@@ -45,6 +45,8 @@ def load_job_handlers() -> None:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    from starling.infra.db import DATABASE_ERRORS, unavailable
+
     @app.exception_handler(StarlingError)
     async def _starling_error(request: Request, exc: StarlingError):
         if exc.status >= 500:
@@ -71,7 +73,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_body(500, "Internal server error")
 
     async def _database_error(request: Request, exc: Exception):
-        if not db.unavailable(exc):
+        if not unavailable(exc):
             return await _crash(request, exc)
         log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
         response = error_body(503, "The database is unavailable; try again shortly")
@@ -80,7 +82,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     # Registered on the exceptions' own classes (not just Exception) so they are answered inside the app,
     # not re-raised by the outermost middleware: an outage is an expected state, not a crash.
-    for kind in db.DATABASE_ERRORS:
+    for kind in DATABASE_ERRORS:
         app.add_exception_handler(kind, _database_error)
 
 

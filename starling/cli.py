@@ -18,8 +18,8 @@ fixtures_app = typer.Typer(help="Seed an instance for third-party test suites.",
 db_app = typer.Typer(help="Move an instance's data between databases.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(jobs_app, name="jobs")
-app.add_typer(fixtures_app, name="fixtures")
 app.add_typer(db_app, name="db")
+app.add_typer(fixtures_app, name="fixtures")
 
 
 def _context():

@@ -18,6 +18,13 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("./data")
     database_url: str = ""  # default: sqlite file in data_dir
+    # PostgreSQL outages: requests fail fast with 503 instead of hanging, and the pool recovers by itself.
+    # Seconds to open a connection, to wait for a free pooled one, and for one statement to answer; the
+    # Retry-After that a 503 carries.
+    db_connect_timeout: float = 5.0
+    db_pool_timeout: float = 5.0
+    db_command_timeout: float = 30.0
+    db_retry_after: int = 5
     redis_url: str = ""
     # Every Redis key starts with this, so several instances (or test runs) can share one Redis.
     redis_prefix: str = "starling:"
@@ -37,14 +44,6 @@ class Settings(BaseSettings):
     login_attempts_per_ip: int = 25
     login_failures_per_account: int = 10
     login_window_seconds: int = 300
-
-    # PostgreSQL outages: requests fail fast with 503 instead of hanging, and the pool recovers by itself.
-    # Seconds to open a connection, to wait for a free pooled one, and for one statement to answer; the
-    # Retry-After that a 503 carries.
-    db_connect_timeout: float = 5.0
-    db_pool_timeout: float = 5.0
-    db_command_timeout: float = 30.0
-    db_retry_after: int = 5
 
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "FULL"
     sqlite_busy_timeout_ms: int = 10_000

@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 
 from starling.config import Settings, media_dir
 from starling.infra import redis as redis_infra
-from starling.infra.db import Database, Timeouts
+from starling.infra.db import Database
 from starling.infra.storage import LocalStorage
 
 
@@ -25,9 +25,7 @@ class AppContext:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         redis = redis_infra.connect(settings.redis_url)
         db = Database(settings.resolved_database_url, synchronous=settings.sqlite_synchronous,
-                      busy_timeout_ms=settings.sqlite_busy_timeout_ms, info={"settings": settings, "redis": redis},
-                      timeouts=Timeouts(settings.db_connect_timeout, settings.db_pool_timeout,
-                                        settings.db_command_timeout))
+                      busy_timeout_ms=settings.sqlite_busy_timeout_ms, info={"settings": settings, "redis": redis})
         storage = LocalStorage(media_dir(settings), settings.base_url)
         return cls(settings=settings, db=db, storage=storage, redis=redis)
 

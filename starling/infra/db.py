@@ -74,15 +74,23 @@ class Timeouts(NamedTuple):
     pool: float = 5.0
     command: float = 30.0
 
+    @classmethod
+    def of(cls, settings: Any) -> Timeouts:
+        """The instance's timeouts (Settings.db_connect_timeout and friends), or the defaults."""
+        if settings is None:
+            return cls()
+        return cls(settings.db_connect_timeout, settings.db_pool_timeout, settings.db_command_timeout)
+
 
 class Database:
     """Engines and session factories for one database URL."""
 
     def __init__(self, url: str, *, synchronous: str = "FULL", busy_timeout_ms: int = 10_000,
                  read_pool: int = 4, echo: bool = False, info: dict[str, Any] | None = None,
-                 timeouts: Timeouts = Timeouts()):
+                 timeouts: Timeouts | None = None):
         """`info` is attached to every session (the instance settings live there for jobs and
-        services that are not handed them)."""
+        services that are not handed them). `timeouts` default to those of the settings in `info`."""
+        timeouts = timeouts or Timeouts.of((info or {}).get("settings"))
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
