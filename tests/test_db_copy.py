@@ -6,6 +6,7 @@ interrupted copy resumes, --replace starts over, and the CLI prints a verified s
 from __future__ import annotations
 
 import io
+import secrets
 import sqlite3
 
 import httpx
@@ -108,10 +109,12 @@ async def answers(client, cast, info) -> dict[str, object]:
 
 
 async def serve_copy(settings: Settings, database_url: str):
-    """The app on the same data dir (media, secret key) but the copied database."""
+    """The app on the same data dir (media, secret key) but the copied database, and (when the pass uses
+    Redis) an empty Redis prefix, as after a move: feeds and caches rebuild from the copied rows."""
     from starling.app import create_app
 
-    copied = settings.model_copy(update={"database_url": database_url})
+    copied = settings.model_copy(update={"database_url": database_url,
+                                         "redis_prefix": f"{settings.redis_prefix}copy-{secrets.token_hex(4)}:"})
     application = create_app(copied, run_worker=False)
     transport = httpx.ASGITransport(app=application)
     return application, httpx.AsyncClient(transport=transport, base_url="http://testserver")

@@ -67,9 +67,10 @@ def test_a_copy_killed_mid_table_resumes_and_verifies(tmp_path, backend):
     if backend == "postgres" and not PG_URL.startswith("postgresql"):
         pytest.skip("STARLING_TEST_DATABASE_URL does not name a PostgreSQL database")
     data = tmp_path / "data"
-    env = server_env(data, "copy.test")
+    env = server_env(data, "copy.test", extra={"STARLING_DATABASE_URL": ""})  # the source is SQLite
     run_cli(["migrate"], env)
-    asyncio.run(seed(Settings(data_dir=data, domain="copy.test", secret_key=SECRET_KEY, _env_file=None)))
+    asyncio.run(seed(Settings(data_dir=data, domain="copy.test", secret_key=SECRET_KEY, database_url="", redis_url="",
+                              _env_file=None)))
     with (throwaway_database("starling_copykill") if backend == "postgres" else nullcontext(None)) as url:
         target = url or f"sqlite:///{tmp_path / 'copy.sqlite3'}"
         copy_until(env, target, "copying follows")

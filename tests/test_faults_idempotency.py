@@ -47,7 +47,7 @@ def test_the_same_idempotency_key_at_once_on_two_processes_makes_one_post(tmp_pa
     if backend == "postgres" and not PG_URL.startswith("postgresql"):
         pytest.skip("STARLING_TEST_DATABASE_URL does not name a PostgreSQL database")
     with (throwaway_database("starling_idem") if backend == "postgres" else nullcontext("")) as url:
-        extra = {"STARLING_DATABASE_URL": url} if url else {}
+        extra = {"STARLING_DATABASE_URL": url}  # "" is the SQLite file, whatever pass the suite runs in
         data = tmp_path / "data"
         env = server_env(data, "idem.test", extra=extra)
         run_cli(["migrate"], env)
