@@ -20,6 +20,7 @@ import hashlib
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from alembic.script import ScriptDirectory
@@ -249,10 +250,13 @@ async def copy_database(source_url: str, target_url: str, metadata: MetaData, *,
     if make_url(source_url) == make_url(target_url):
         raise CopyRefused("--from and --to name the same database")
     if source_url.startswith("sqlite"):
-        from pathlib import Path
         path = make_url(source_url).database
         if not path or not Path(path).is_file():
             raise CopyRefused(f"the source SQLite file {path!r} does not exist")
+    if target_url.startswith("sqlite"):
+        path = make_url(target_url).database
+        if not path or path == ":memory:" or not Path(path).parent.is_dir():
+            raise CopyRefused(f"the target SQLite file {path!r} must be in a directory that exists")
     rebuild = dict(rebuild or {})
     started = time.monotonic()
     report = CopyReport(source=source_url, target=target_url)

@@ -244,6 +244,8 @@ async def test_refuses_a_source_that_is_missing_or_behind(settings, tmp_path):
     sqlite3.connect(behind).close()
     with pytest.raises(dbcopy.CopyRefused, match="starling migrate"):
         await copy(sqlite_url(behind), sqlite_url(tmp_path / "t.sqlite3"))
+    with pytest.raises(dbcopy.CopyRefused, match="directory that exists"):
+        await copy(settings.resolved_database_url, sqlite_url(tmp_path / "no" / "such" / "dir.sqlite3"))
     with pytest.raises(dbcopy.CopyRefused, match="unsupported"):
         dbcopy.normalise_url("mysql://root@localhost/x")
 
