@@ -28,10 +28,18 @@ def _context():
 
 
 def _migrate() -> None:
+    from starling.infra.db import unavailable
     from starling.migrate import upgrade
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.resolved_database_url)
+    try:
+        upgrade(settings.resolved_database_url)
+    except Exception as exc:
+        if not unavailable(exc):
+            raise
+        typer.echo(f"error: the database does not answer ({exc}); start it or check STARLING_DATABASE_URL",
+                   err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command()

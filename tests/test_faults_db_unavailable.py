@@ -3,13 +3,15 @@ and Retry-After at once, on reads, writes, sign-in and health; errors that are n
 
 from __future__ import annotations
 
+import subprocess
+
 import httpx
 import pytest
 from sqlalchemy import exc as sa_exc
 
 from starling.config import Settings
 from starling.infra.db import unavailable
-from tests.live import free_port
+from tests.live import REPO, STARLING, free_port, server_env
 
 
 @pytest.fixture
@@ -49,3 +51,13 @@ def test_only_outages_count_as_unavailable():
     assert unavailable(sa_exc.TimeoutError("QueuePool limit reached"))
     invalidated = sa_exc.DBAPIError("SELECT 1", {}, Exception("closed"), connection_invalidated=True)
     assert unavailable(invalidated)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["migrate"], ["serve", "--port", "0"]])
+def test_commands_say_plainly_that_the_database_does_not_answer(tmp_path, command):
+    env = server_env(tmp_path / "data", "nowhere.test",
+                     extra={"STARLING_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/gone"})
+    done = subprocess.run([str(STARLING), *command], env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "error: the database does not answer" in done.stderr and "Traceback" not in done.stderr, done.stderr
