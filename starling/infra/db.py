@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, NamedTuple
 
+from asyncpg import exceptions as pg_errors
 from sqlalchemy import BigInteger, Integer, MetaData, event, make_url
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -148,10 +149,18 @@ class Database:
             await self.read_engine.dispose()
 
 
-# Socket errors that mean "nobody answers there right now".
+# Socket errors that mean "nobody answers there right now" (ENOENT: a Unix socket that is gone).
 _UNREACHABLE = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EHOSTUNREACH, errno.ENETUNREACH,
                 errno.ETIMEDOUT, errno.EPIPE, errno.ENOENT}
 _DRIVERS = ("asyncpg", "sqlalchemy")
+# PostgreSQL's classes 08 (connection), 53 (out of connections or memory) and 57 (shutting down, starting
+# up, statement cancelled), and a connection that died under a statement.
+_POSTGRES_AWAY = (pg_errors.PostgresConnectionError, pg_errors.InsufficientResourcesError,
+                  pg_errors.OperatorInterventionError, pg_errors.ConnectionDoesNotExistError)
+
+# What a database call can raise when the server is away (OSError covers TimeoutError and ConnectionError);
+# the faces route these through `unavailable`.
+DATABASE_ERRORS = (sa_exc.SQLAlchemyError, OSError, pg_errors.PostgresError, pg_errors.InterfaceError)
 
 
 def _raised_by_driver(exc: BaseException) -> bool:
@@ -163,27 +172,6 @@ def _raised_by_driver(exc: BaseException) -> bool:
     return False
 
 
-def _postgres_down(exc: BaseException) -> bool:
-    try:
-        from asyncpg import exceptions as pg
-    except ImportError:  # pragma: no cover - asyncpg is a dependency
-        return False
-    # Class 08 (connection), 53 (out of connections or memory), 57 (shutting down, starting up, cancelled
-    # by statement timeout), and a connection that died under a statement.
-    return isinstance(exc, (pg.PostgresConnectionError, pg.InsufficientResourcesError,
-                            pg.OperatorInterventionError, pg.ConnectionDoesNotExistError))
-
-
-def _error_classes() -> tuple[type[BaseException], ...]:
-    import asyncpg
-
-    return (sa_exc.SQLAlchemyError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
-
-
-# What a database call can raise when the server is away (OSError covers TimeoutError and ConnectionError).
-DATABASE_ERRORS = _error_classes()
-
-
 def unavailable(exc: BaseException) -> bool:
     """Whether `exc` means the database cannot be reached right now (down, restarting, unreachable, out
     of connections, or not answering in time) rather than a fault in the request or the code."""
@@ -193,12 +181,10 @@ def unavailable(exc: BaseException) -> bool:
         seen.add(id(current))
         if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
             return True
-        if isinstance(current, sa_exc.TimeoutError) or _postgres_down(current):
-            return True  # the pool had no connection to give in time
-        if isinstance(current, TimeoutError) and _raised_by_driver(current):
+        if isinstance(current, (sa_exc.TimeoutError, *_POSTGRES_AWAY)):  # TimeoutError: no pooled connection
             return True
-        if isinstance(current, OSError) and (current.errno in _UNREACHABLE or isinstance(current, ConnectionError)) \
-                and _raised_by_driver(current):
+        if isinstance(current, OSError) and _raised_by_driver(current) and (
+                isinstance(current, (TimeoutError, ConnectionError)) or current.errno in _UNREACHABLE):
             return True
         nxt = getattr(current, "orig", None)
         current = nxt if isinstance(nxt, BaseException) else (current.__cause__ or current.__context__)
