@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, Table, delete, func, insert, inspect, select, text, tuple_
+from sqlalchemy import MetaData, Table, func, insert, inspect, select, text, tuple_
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -188,13 +188,17 @@ async def _snapshot(conn: AsyncConnection) -> None:
 
 
 async def _clear(target: Database, tables: Sequence[Table]) -> None:
+    """Empty every table of a PostgreSQL target at once. TRUNCATE fires no row triggers, so append-only
+    tables (which refuse DELETE) empty too. (A SQLite target is replaced as a file, before migrating.)"""
     async with target.write_engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            await conn.execute(text("TRUNCATE " + ", ".join(conn.dialect.identifier_preparer.quote(t.name)
-                                                            for t in tables)))
-            return
-        for table in reversed(tables):
-            await conn.execute(delete(table))
+        names = ", ".join(conn.dialect.identifier_preparer.quote(t.name) for t in tables)
+        await conn.execute(text(f"TRUNCATE {names}"))
+
+
+def _remove_sqlite(path: str) -> None:
+    """Delete a SQLite database file with its WAL and shared-memory files."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(path + suffix).unlink(missing_ok=True)
 
 
 async def _copy_table(source: AsyncConnection, target: Database, table: Table, batch: int) -> int:
@@ -243,7 +247,8 @@ async def copy_database(source_url: str, target_url: str, metadata: MetaData, *,
     """Copy every row of every table in `metadata` from the source database to the target.
 
     `mode`: "fresh" refuses a target that holds any row; "resume" skips tables the target already has in
-    full and copies the empty ones (after an interrupted copy); "replace" empties the target first.
+    full and copies the empty ones (after an interrupted copy); "replace" empties the target first (a
+    SQLite target file is deleted and made again).
     `rebuild` maps the name prefix of a derived table (one no model owns, e.g. a full-text index) to
     the function that rebuilds it on the target from the copied rows."""
     source_url, target_url = normalise_url(source_url), normalise_url(target_url)
@@ -266,6 +271,9 @@ async def copy_database(source_url: str, target_url: str, metadata: MetaData, *,
     try:
         async with source.read_engine.connect() as conn:
             await _check_source(conn, source_url, metadata, list(rebuild))
+        if mode == "replace" and target_url.startswith("sqlite"):
+            progress(f"removing the target file {make_url(target_url).database}")
+            _remove_sqlite(make_url(target_url).database)
         progress(f"migrating the target {_safe(target_url)} to head")
         await asyncio.to_thread(upgrade, target_url)
         target = Database(target_url)
