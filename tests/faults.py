@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.live import REPO, STARLING, free_port, port_in_use
+from tests.live import REPO, STARLING
 
 PG_URL = os.environ.get("STARLING_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("STARLING_TEST_REDIS_URL", "")
@@ -69,14 +69,17 @@ def throwaway_database(prefix: str = "starling_fault") -> Iterator[str]:
 
 
 class PgCluster:
-    """A PostgreSQL cluster of our own in a temporary directory, listening on 127.0.0.1:`port` and on a
-    socket in that directory, with trust authentication for the postgres user. Start and stop at will."""
+    """A PostgreSQL cluster of our own in a temporary directory, with trust authentication for the postgres
+    user. Start and stop at will. It listens only on a Unix socket in that directory, never on TCP: a TCP
+    port that it frees when stopped could be taken by someone else's server on this shared machine, and
+    a client reconnecting there would reach the wrong database."""
+
+    port = 5432  # names the socket file (.s.PGSQL.5432) in our own directory; no TCP port is opened
 
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="starling-pg-"))
         self.data = self.root / "cluster"
         self.log = self.root / "postgres.log"
-        self.port = free_port()
         self._user = None
         if os.geteuid() == 0:
             self._user = pwd.getpwnam("postgres")
@@ -84,7 +87,7 @@ class PgCluster:
 
     @property
     def url(self) -> str:
-        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
+        return f"postgresql+asyncpg://postgres@/postgres?host={self.root}&port={self.port}"
 
     def _run(self, *args: str, timeout: float = 60) -> None:
         def demote() -> None:
@@ -103,10 +106,8 @@ class PgCluster:
                   "--no-sync", timeout=120)
 
     def start(self) -> None:
-        if port_in_use(self.port):
-            raise RuntimeError(f"port {self.port} is taken; cannot start the throwaway cluster there")
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60",
-                  "-o", f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+                  "-o", f"-p {self.port} -k {self.root} -c listen_addresses='' -c fsync=off", "start")
 
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")

@@ -2,8 +2,9 @@
 (nothing hangs, not even many requests at once), and when PostgreSQL comes back the same server process
 answers again by itself, background jobs included.
 
-A throwaway cluster of our own (initdb in a temporary directory, a spare port) is stopped with
-`pg_ctl stop -m immediate`, the way a crash looks to its clients; the shared server is never touched."""
+A throwaway cluster of our own (initdb in a temporary directory, reached only through a Unix socket there)
+is stopped with `pg_ctl stop -m immediate`, the way a crash looks to its clients; the shared server is
+never touched."""
 
 from __future__ import annotations
 
