@@ -4,7 +4,7 @@ subprocesses.
 
 The shared server (STARLING_TEST_DATABASE_URL) is never stopped or reconfigured: tests only create and
 drop databases on it. A test that needs PostgreSQL to go away runs its own cluster in a temporary
-directory on a spare port, as the postgres user when the tests run as root (PostgreSQL refuses root).
+directory, on a Unix socket only, as the postgres user when the tests run as root (PostgreSQL refuses root).
 """
 
 from __future__ import annotations
