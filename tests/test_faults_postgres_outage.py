@@ -120,12 +120,10 @@ def test_a_frozen_postgres_times_out_instead_of_hanging(tmp_path):
         server = LiveServer(data_dir=tmp_path / "data", port=port, domain=f"127.0.0.1:{port}",
                             extra_env={"STARLING_DATABASE_URL": cluster.url, **NO_REDIS, **TIMEOUTS})
         server.start()
-        pids = postgres_pids(cluster)
         try:
             headers = login(server)
             assert call(server, headers, "GET", "/api/v1/timelines/home", True)[0].status_code == 200
-            for pid in pids:
-                os.kill(pid, signal.SIGSTOP)
+            pids = freeze(cluster)
             try:
                 with ThreadPoolExecutor(max_workers=8) as pool:
                     results = list(pool.map(lambda i: call(server, headers, *REQUESTS[i % len(REQUESTS)]), range(8)))
@@ -142,16 +140,24 @@ def test_a_frozen_postgres_times_out_instead_of_hanging(tmp_path):
             server.stop()
 
 
-def postgres_pids(cluster) -> list[int]:
-    """The postmaster of our throwaway cluster and its children (read from /proc, by parent pid)."""
+def freeze(cluster) -> list[int]:
+    """SIGSTOP the postmaster of our throwaway cluster (so it forks nothing more), then every process it
+    has started (read from /proc, by parent pid), the backends of the server's pooled connections too."""
     postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
+    os.kill(postmaster, signal.SIGSTOP)
     pids = [postmaster]
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = open(f"/proc/{entry}/stat").read()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == postmaster:
-                pids.append(int(entry))
+    try:
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stat = open(f"/proc/{entry}/stat").read()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == postmaster:
+                    os.kill(int(entry), signal.SIGSTOP)
+                    pids.append(int(entry))
+    except BaseException:
+        for pid in pids:  # never leave a half-frozen cluster behind
+            os.kill(pid, signal.SIGCONT)
+        raise
     return pids
