@@ -4,6 +4,7 @@ from starling.accounts.models import AccessToken, Account, Application, Authoriz
 from starling.graph.models import Block, Follow, FollowRequest, Mute
 from starling.infra.db import Base
 from starling.infra.jobs import Job
+from starling.infra.pubsub import StreamEvent
 from starling.media.models import MediaAttachment
 from starling.notifications.models import Marker, Notification
 from starling.posts.models import Bookmark, Favourite, IdempotencyKey, Mention, Pin, Status, StatusEdit, StatusTag, Tag
@@ -15,5 +16,5 @@ __all__ = [
     "AccessToken", "Account", "Application", "AuthorizationCode", "InstanceSetting", "LoginAttempt", "Block", "Follow",
     "FollowRequest", "Mute", "Job", "MediaAttachment", "Marker", "Notification", "Bookmark", "Favourite",
     "IdempotencyKey", "Mention", "Pin", "Status", "StatusEdit", "StatusTag", "Tag", "HomeFeedEntry", "List",
-    "ListAccount", "metadata",
+    "ListAccount", "StreamEvent", "metadata",
 ]

@@ -11,6 +11,7 @@ from starling.infra import jobs
 from starling.notifications import service as notifications
 from starling.posts import repository
 from starling.search import service as search
+from starling.streaming import events as stream_events
 from starling.timelines import service as timelines
 
 
@@ -24,6 +25,7 @@ async def status_created(session: AsyncSession, payload: dict[str, Any]) -> None
     if status.reblog_of_id is None:
         await search.index_status(session, status)
         await notifications.notify_new_status(session, status)
+    stream_events.status_delivered(session, status.id)
 
 
 @jobs.handler("status.edited")
@@ -34,6 +36,7 @@ async def status_edited(session: AsyncSession, payload: dict[str, Any]) -> None:
         return
     await search.index_status(session, status)
     await notifications.notify_status_edited(session, status)
+    stream_events.status_delivered(session, status.id, edited=True)
 
 
 @jobs.handler("status.deleted")

@@ -44,6 +44,7 @@ from starling.posts.models import (
     StatusTag,
     Tag,
 )
+from starling.streaming import events as stream_events
 
 VISIBILITY = {name: value for value, name in enumerate(VISIBILITIES)}
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
@@ -367,7 +368,10 @@ async def delete_status(session: AsyncSession, status: Status) -> None:
         await repository.bump_status(session, status.in_reply_to_id, replies=-1)
     await repository.bump_statuses_count(session, [status.account_id, *(a for _, a in boosts)], -1)
     boost_ids = [b for b, _ in boosts]
+    mentioned = await repository.mentioned_account_ids(session, status.id)
     await repository.delete_statuses(session, [status.id, *boost_ids])
+    stream_events.statuses_deleted(session, [status.id, *boost_ids], author_id=status.account_id,
+                                   visibility=status.visibility, audience=[*(a for _, a in boosts), *mentioned])
     session.expunge(status)
     jobs.enqueue(session, "status.deleted", {"status_id": status.id, "boost_ids": boost_ids})
 

@@ -461,3 +461,16 @@ async def list_timeline_ids(session: AsyncSession, lst: List, members: Sequence[
     otherwise = [Status.visibility.in_((PUBLIC, UNLISTED))]
     authors = [(member, if_followed if member in followed else otherwise) for member in members]
     return await newest_by_authors(session, authors, window, or_(*replies_ok))
+
+
+async def lists_showing_author(session: AsyncSession, list_ids: Collection[int], author_id: int) -> dict[int, str]:
+    """Of `list_ids`, those whose owner follows `author_id` and has it as a member (or is it), with each
+    list's replies policy: the lists a new status by `author_id` reaches (for the streaming API)."""
+    if not list_ids:
+        return {}
+    rows = await session.execute(
+        select(List.id, List.replies_policy).join(ListAccount, ListAccount.list_id == List.id)
+        .where(List.id.in_(set(list_ids)), ListAccount.account_id == author_id,
+               or_(List.account_id == author_id, exists(select(Follow.account_id).where(
+                   Follow.account_id == List.account_id, Follow.target_account_id == author_id)))))
+    return {list_id: policy for list_id, policy in rows}
