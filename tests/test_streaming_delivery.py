@@ -25,13 +25,13 @@ def hub(ctx):
     return hub_of(ctx)
 
 
-def listen(hub, viewer_id, *names: str) -> Listener:
+async def listen(hub, viewer_id, *names: str) -> Listener:
     """A listener following `names` ("hashtag:cats" and "list:123" carry their parameter)."""
     listener = Listener(viewer_id)
     for name in names:
         base, _, param = name.partition("#")
         listener.streams.add(streams.parse(base, tag=param or None, list_id=param or None))
-    hub.join(listener)
+    await hub.join(listener)
     return listener
 
 
@@ -59,10 +59,10 @@ async def follow(client, who, target) -> None:
 
 async def test_public_post_reaches_public_hashtag_and_follower_streams(client, cast, drain, hub):
     await follow(client, cast.bob, cast.alice)
-    anonymous = listen(hub, None, "public", "public:local")
-    tagged = listen(hub, None, "hashtag#cats")
-    bob = listen(hub, cast.bob.id, "user")
-    eve = listen(hub, cast.eve.id, "user")
+    anonymous = await listen(hub, None, "public", "public:local")
+    tagged = await listen(hub, None, "hashtag#cats")
+    bob = await listen(hub, cast.bob.id, "user")
+    eve = await listen(hub, cast.eve.id, "user")
     status = await post(client, cast.alice, "hello #Cats")
     await drain()
 
@@ -81,9 +81,9 @@ async def test_public_post_reaches_public_hashtag_and_follower_streams(client, c
 
 async def test_private_and_direct_posts_reach_only_those_allowed(client, cast, drain, hub):
     await follow(client, cast.bob, cast.alice)
-    bob = listen(hub, cast.bob.id, "user", "direct")
-    eve = listen(hub, cast.eve.id, "user", "public", "direct")
-    anonymous = listen(hub, None, "public")
+    bob = await listen(hub, cast.bob.id, "user", "direct")
+    eve = await listen(hub, cast.eve.id, "user", "public", "direct")
+    anonymous = await listen(hub, None, "public")
     private = await post(client, cast.alice, "followers only", visibility="private")
     direct = await post(client, cast.alice, "@bob just you", visibility="direct")
     sentinel = await post(client, cast.alice, "everyone")
@@ -111,10 +111,10 @@ async def test_blocks_and_mutes_withhold_statuses(client, cast, drain, hub):
     assert r.status_code == 200
     r = await client.post(f"/api/v1/accounts/{cast.alice.id}/mute", headers=cast.eve.headers)
     assert r.status_code == 200
-    blocker = listen(hub, cast.bob.id, "public", "hashtag#news")
-    muter = listen(hub, cast.eve.id, "public")
-    blocked = listen(hub, cast.alice.id, "public")
-    anonymous = listen(hub, None, "public")
+    blocker = await listen(hub, cast.bob.id, "public", "hashtag#news")
+    muter = await listen(hub, cast.eve.id, "public")
+    blocked = await listen(hub, cast.alice.id, "public")
+    anonymous = await listen(hub, None, "public")
     hidden = await post(client, cast.alice, "blocked and muted #news")
     await drain()
     assert (await receive_status(anonymous))[2]["id"] == hidden["id"]
@@ -138,8 +138,8 @@ async def test_each_listener_gets_its_own_flags(client, cast, drain, hub):
     await drain()
     r = await client.post(f"/api/v1/statuses/{original['id']}/favourite", headers=cast.bob.headers)
     assert r.status_code == 200
-    bob = listen(hub, cast.bob.id, "user")
-    admin = listen(hub, cast.admin.id, "user")
+    bob = await listen(hub, cast.bob.id, "user")
+    admin = await listen(hub, cast.admin.id, "user")
     boost = (await client.post(f"/api/v1/statuses/{original['id']}/reblog", headers=cast.eve.headers)).json()
     await drain()
     for listener, favourited in ((bob, True), (admin, False)):
@@ -152,8 +152,8 @@ async def test_each_listener_gets_its_own_flags(client, cast, drain, hub):
 async def test_notifications_edits_and_deletes(client, cast, drain, hub):
     await follow(client, cast.bob, cast.alice)
     await drain()
-    home = listen(hub, cast.bob.id, "user")
-    bell = listen(hub, cast.bob.id, "user:notification")
+    home = await listen(hub, cast.bob.id, "user")
+    bell = await listen(hub, cast.bob.id, "user:notification")
     mine = await post(client, cast.bob, "like me")
     await drain()
     assert (await receive_status(home))[2]["id"] == mine["id"]
@@ -185,7 +185,7 @@ async def test_list_stream_carries_members_posts(client, cast, drain, hub):
     r = await client.post(f"/api/v1/lists/{lst['id']}/accounts", data={"account_ids[]": [cast.alice.id]},
                           headers=cast.bob.headers)
     assert r.status_code == 200, r.text
-    listener = listen(hub, cast.bob.id, f"list#{lst['id']}")
+    listener = await listen(hub, cast.bob.id, f"list#{lst['id']}")
     status = await post(client, cast.alice, "for my list")
     await drain()
     label, event, entity = await receive_status(listener)

@@ -202,12 +202,16 @@ async def websocket_stream(websocket: WebSocket) -> None:
     except StarlingError as exc:
         await _refuse(websocket, exc)
         return
-    await websocket.accept(subprotocol=raw if from_protocol else None)
     listener = Listener(_viewer(auth), queue_size=ctx.settings.streaming_queue_size)
     if first is not None:
         listener.streams.add(first)
     hub = hub_of(ctx)
-    hub.join(listener)
+    await hub.join(listener)  # before the handshake completes: a client never misses what follows it
+    try:
+        await websocket.accept(subprotocol=raw if from_protocol else None)
+    except Exception:
+        hub.leave(listener)
+        raise
     tasks = [asyncio.create_task(_client_messages(websocket, ctx, auth, listener)),
              asyncio.create_task(_send_messages(websocket, listener))]
     try:
@@ -230,7 +234,7 @@ async def health() -> PlainTextResponse:
 
 async def _event_stream(hub: Hub, listener: Listener, heartbeat: float) -> AsyncIterator[bytes]:
     # Joined here, not before the response starts: a client gone before then never joins at all.
-    hub.join(listener)
+    await hub.join(listener)
     try:
         yield b":)\n\n"
         while True:

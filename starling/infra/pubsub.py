@@ -76,6 +76,7 @@ class Bus:
         self.db: Database | None = None
         self._listeners: list[Listener] = []
         self._task: asyncio.Task | None = None
+        self._ready = asyncio.Event()
         self._background: set[asyncio.Task] = set()
         self._published = 0
 
@@ -133,8 +134,20 @@ class Bus:
         """Call `listener` with each batch of events heard from now on (starts the receiver on first use)."""
         self._listeners.append(listener)
         if self._task is None and self.mode != LOCAL:
+            self._ready = asyncio.Event()
             receive = self._tail_sql if self.mode == SQL else self._subscribe_redis
             self._task = asyncio.get_running_loop().create_task(receive())
+
+    async def ready(self, timeout: float = 5.0) -> None:
+        """Wait (at most `timeout` seconds) until the receiver hears everything published from now on: the
+        table's position is read, or Redis has confirmed the subscription. A client told "connected"
+        only after this misses nothing posted after it."""
+        if self.mode == LOCAL or self._ready.is_set():
+            return
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except TimeoutError:
+            log.warning("the %s stream bus is not receiving yet", self.mode)
 
     def unlisten(self, listener: Listener) -> None:
         """Stop calling `listener`; with nobody left, stop receiving (a process without listeners reads
@@ -161,6 +174,7 @@ class Bus:
                 async with self.db.read() as session:
                     if cursor is None:
                         cursor = await session.scalar(select(func.max(StreamEvent.id))) or 0
+                        self._ready.set()
                     now = time.monotonic()
                     gaps = {n: until for n, until in gaps.items() if until > now}
                     wanted = StreamEvent.id > cursor
@@ -188,12 +202,16 @@ class Bus:
 
     async def _subscribe_redis(self) -> None:
         while True:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            pubsub = self.redis.pubsub()
             try:
                 await pubsub.subscribe(self.channel)
                 while True:
                     message = await pubsub.get_message(timeout=1.0)
-                    if message is not None and message["type"] == "message":
+                    if message is None:
+                        continue
+                    if message["type"] == "subscribe":
+                        self._ready.set()
+                    elif message["type"] == "message":
                         await self._deliver([orjson.loads(message["data"])])
             except asyncio.CancelledError:
                 raise

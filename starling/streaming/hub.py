@@ -70,10 +70,12 @@ class Hub:
         self.renderer = renderer
         self.listeners: set[Listener] = set()
 
-    def join(self, listener: Listener) -> None:
+    async def join(self, listener: Listener) -> None:
+        """Add a listener; returns once the bus delivers everything published from now on."""
         if not self.listeners:
             self.bus.listen(self.on_events)
         self.listeners.add(listener)
+        await self.bus.ready()
 
     def leave(self, listener: Listener) -> None:
         self.listeners.discard(listener)
