@@ -12,8 +12,8 @@ Three ways across processes, chosen by Settings.streaming_bus ("auto": Redis whe
   change does. Every process that has listeners tails the table with one indexed query every
   `streaming_poll_seconds`. Sequence numbers are handed out at insert, so on PostgreSQL a row may
   commit after a higher one: a missing number is re-asked for a few seconds before it is given up
-  (a rolled-back insert leaves a gap forever). Publishers prune rows older than the retention now and
-  then, in their own transaction;
+  (a rolled-back insert leaves a gap forever). A publishing process prunes rows older than the
+  retention at most once per retention period, in a transaction of its own;
 - redis: after the commit, PUBLISH on `<redis_prefix>stream`; each process keeps one subscription.
   Redis pub/sub keeps nothing, like the bus itself: a listener that is away misses what was said.
 """
@@ -40,7 +40,6 @@ log = logging.getLogger("starling.pubsub")
 Listener = Callable[[list[dict[str, Any]]], Awaitable[None]]
 
 LOCAL, SQL, REDIS = "local", "sql", "redis"
-PRUNE_EVERY = 64  # one publish in this many also deletes expired rows (sql)
 GAP_SECONDS = 10.0  # how long a missing sequence number is waited for (sql)
 BATCH = 500  # rows read per poll (sql)
 
@@ -78,7 +77,7 @@ class Bus:
         self._task: asyncio.Task | None = None
         self._ready = asyncio.Event()
         self._background: set[asyncio.Task] = set()
-        self._published = 0
+        self._next_prune = 0.0
 
     def attach(self, db: Database) -> None:
         self.db = db
@@ -90,8 +89,8 @@ class Bus:
         sync = session.sync_session if isinstance(session, AsyncSession) else session
         if self.mode == SQL:
             sync.add(StreamEvent(created_at=clock.utcnow_naive(), body=orjson.dumps(event).decode()))
-            self._published += 1
-            if self._published % PRUNE_EVERY == 0:
+            if time.monotonic() >= self._next_prune:  # at most once a retention period, per process
+                self._next_prune = time.monotonic() + self.retention.total_seconds()
                 self._spawn(self.prune())
             return
         chain = []
