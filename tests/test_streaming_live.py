@@ -201,7 +201,11 @@ def test_websocket_refuses_bad_or_missing_tokens(server):
         assert await refused(ws_url(server, f"stream=user&access_token={bob_write_only}")) == 403
         assert await refused(ws_url(server, "stream=hashtag")) == 400
         assert await refused(ws_url(server, "stream=list&list=1&access_token=" + server.cast["bob"][1])) == 404
-        async with websockets.connect(ws_url(server, "")) as ws:  # anonymous: public streams only
+        async with httpx.AsyncClient(base_url=server.base_url) as http:
+            advertised = (await http.get("/api/v1/instance")).json()["urls"]["streaming_api"]
+            assert (await http.get("/api/v2/instance")).json()["configuration"]["urls"]["streaming"] == advertised
+        # The address the instance advertises is this server's, and anyone may follow public streams there.
+        async with websockets.connect(f"{advertised}/api/v1/streaming") as ws:
             await ws.send(json.dumps({"type": "subscribe", "stream": "direct"}))
             assert json.loads(await asyncio.wait_for(ws.recv(), RECEIVE_TIMEOUT)) == {
                 "error": "Missing access token", "status": 401}
