@@ -58,12 +58,14 @@ class Settings(BaseSettings):
 
     # Streaming API: how events cross processes ("auto": Redis pub/sub when STARLING_REDIS_URL is set,
     # else a table every process tails), how often that table is read, how long its rows live, the
-    # comment sent on idle server-sent-event streams, and how many events may wait for a slow client.
+    # comment sent on idle server-sent-event streams, how many events may wait for a slow client, and how
+    # often an open stream's token is checked again (a revoked token or suspended account is cut off).
     streaming_bus: Literal["auto", "local", "sql", "redis"] = "auto"
     streaming_poll_seconds: float = 0.2
     streaming_retention_seconds: float = 120.0
     streaming_heartbeat_seconds: float = 15.0
     streaming_queue_size: int = 1000
+    streaming_token_check_seconds: float = 60.0
 
     embedded_worker: bool = True
     # Serves /bench/bare (a fixed body from memory) so `make bench` can compare against it.

@@ -284,3 +284,31 @@ def test_mastodon_py_stream_user(server):
         assert str(kinds["notification"]["status"]["id"]) == str(status["id"])
     finally:
         handle.close()
+
+
+def test_revoking_a_token_ends_its_streams(tmp_path):
+    port = free_port()
+    seed(tmp_path / "data", f"127.0.0.1:{port}")
+    with live_server(tmp_path, port=port, extra_env={"STARLING_STREAMING_TOKEN_CHECK_SECONDS": "0.5"}) as server:
+        async def run():
+            async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+                app = (await http.post("/api/v1/apps", data={
+                    "client_name": "streamer", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read"})).json()
+                client = {"client_id": app["client_id"], "client_secret": app["client_secret"]}
+                r = await http.post("/oauth/token", data={**client, "grant_type": "password", "username": "alice",
+                                                          "password": "long enough pw", "scope": "read"})
+                token = r.json()["access_token"]
+                async with websockets.connect(ws_url(server, f"stream=user&access_token={token}")) as ws, \
+                        http.stream("GET", "/api/v1/streaming/user",
+                                    headers={"Authorization": f"Bearer {token}"}) as events:
+                    lines = events.aiter_lines()
+                    assert await anext(lines) == ":)"
+                    r = await http.post("/oauth/revoke", data={**client, "token": token})
+                    assert r.status_code == 200
+                    with pytest.raises(websockets.ConnectionClosed) as closed:
+                        await asyncio.wait_for(ws.recv(), RECEIVE_TIMEOUT)
+                    assert closed.value.rcvd.code == 1008
+                    rest = [line async for line in lines if line]  # the event stream ends
+                    assert all(line.startswith(":") for line in rest)
+
+        asyncio.run(run())

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import PlainTextResponse, StreamingResponse
 
-from starling.api.deps import Auth, OptionalAuth, resolve_token
+from starling.api.deps import Auth, OptionalAuth, bearer_token, resolve_token
 from starling.api.entities.account import account_entity
 from starling.api.entities.notification import notification_entities
 from starling.api.entities.status import status_entities
@@ -119,6 +119,22 @@ def _viewer(auth: Auth | None) -> int | None:
     return auth.account_id if auth is not None else None
 
 
+REVOKED = 1008  # WebSocket "policy violation": the token no longer lets this client read
+
+
+async def _watch_token(ctx: AppContext, raw: str | None, listener: Listener) -> None:
+    """Check an open stream's token again now and then; cut the client off once the token is revoked or
+    expired, or its account suspended (resolve_token reads all of that)."""
+    if not raw:
+        return
+    while not listener.closed:
+        await asyncio.sleep(ctx.settings.streaming_token_check_seconds)
+        async with ctx.db.reads() as reader:
+            if await resolve_token(reader, raw) is None:
+                listener.close(REVOKED)
+                return
+
+
 # --- WebSocket ---------------------------------------------------------------------------------------
 
 def _socket_token(websocket: WebSocket) -> tuple[str | None, bool]:
@@ -181,8 +197,8 @@ def _text(value: object) -> str | None:
 async def _send_messages(websocket: WebSocket, listener: Listener) -> None:
     while True:
         message: Message | None = await listener.queue.get()
-        if message is None:  # cut off: too slow, or the server is stopping
-            await websocket.close(code=1013)
+        if message is None:  # cut off: too slow, the token revoked, or the server stopping
+            await websocket.close(code=listener.close_code)
             return
         label, event, payload = message
         await websocket.send_text(orjson.dumps({"stream": label, "event": event, "payload": payload}).decode())
@@ -213,9 +229,10 @@ async def websocket_stream(websocket: WebSocket) -> None:
         hub.leave(listener)
         raise
     tasks = [asyncio.create_task(_client_messages(websocket, ctx, auth, listener)),
-             asyncio.create_task(_send_messages(websocket, listener))]
+             asyncio.create_task(_send_messages(websocket, listener)),
+             asyncio.create_task(_watch_token(ctx, raw, listener))]
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(tasks[:2], return_when=asyncio.FIRST_COMPLETED)
     finally:
         hub.leave(listener)
         for task in tasks:
@@ -232,9 +249,12 @@ async def health() -> PlainTextResponse:
     return PlainTextResponse("OK", headers={"Cache-Control": "no-store"})
 
 
-async def _event_stream(hub: Hub, listener: Listener, heartbeat: float) -> AsyncIterator[bytes]:
+async def _event_stream(ctx: AppContext, raw: str | None, listener: Listener) -> AsyncIterator[bytes]:
     # Joined here, not before the response starts: a client gone before then never joins at all.
+    hub = hub_of(ctx)
+    heartbeat = ctx.settings.streaming_heartbeat_seconds
     await hub.join(listener)
+    watch = asyncio.create_task(_watch_token(ctx, raw, listener))
     try:
         yield b":)\n\n"
         while True:
@@ -248,6 +268,7 @@ async def _event_stream(hub: Hub, listener: Listener, heartbeat: float) -> Async
             _, event, payload = message
             yield f"event: {event}\ndata: {payload}\n\n".encode()
     finally:
+        watch.cancel()
         hub.leave(listener)
 
 
@@ -260,6 +281,6 @@ async def sse_stream(path: str, request: Request, auth: OptionalAuth) -> Streami
     query = request.query_params
     stream = await _allowed(ctx, auth, streams.parse(name, tag=query.get("tag"), list_id=query.get("list")))
     listener = Listener(_viewer(auth), queue_size=ctx.settings.streaming_queue_size, streams={stream})
-    return StreamingResponse(_event_stream(hub_of(ctx), listener, ctx.settings.streaming_heartbeat_seconds),
+    return StreamingResponse(_event_stream(ctx, bearer_token(request), listener),
                              media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -49,6 +49,8 @@ class Listener:
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(self.queue_size + 1)
 
+    close_code: int = 1013  # WebSocket "try again later": too slow, or the server is stopping
+
     def put(self, message: Message) -> None:
         if self.closed:
             return
@@ -57,9 +59,10 @@ class Listener:
             return
         self.queue.put_nowait(message)
 
-    def close(self) -> None:
+    def close(self, code: int = 1013) -> None:
         if not self.closed:
             self.closed = True
+            self.close_code = code
             self.queue.put_nowait(None)
 
 
