@@ -221,3 +221,42 @@ async def test_events_wait_for_commit_and_vanish_on_rollback(ctx):
     assert await asyncio.wait_for(heard.get(), RECEIVE_TIMEOUT) == 3
     assert await asyncio.wait_for(heard.get(), RECEIVE_TIMEOUT) == 4
     await bus.close()
+
+
+async def test_statements_per_event_do_not_grow_with_listeners(ctx, client, cast, drain, make_account):
+    """Deciding and rendering a public status for many logged-in listeners costs the same statements as
+    for a few: batched per event, one render per group of listeners that see the same JSON."""
+    from sqlalchemy import event
+
+    from starling.api.streaming import EntityRenderer
+    from starling.streaming.hub import Hub
+
+    hub = Hub(ctx.db, pubsub.Bus(pubsub.LOCAL), EntityRenderer(ctx))  # fed by hand below
+    status = await post(client, cast.alice, "for everyone")
+    await drain()
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    async def deliver_to(listeners: list[Listener]) -> int:
+        for listener in listeners:
+            await hub.join(listener)
+        statements.clear()
+        event.listen(ctx.db.read_engine.sync_engine, "before_cursor_execute", count)
+        try:
+            await hub.on_events([{"kind": "status", "id": int(status["id"]), "edited": False}])
+        finally:
+            event.remove(ctx.db.read_engine.sync_engine, "before_cursor_execute", count)
+        for listener in listeners:
+            assert (await receive_status(listener))[2]["id"] == status["id"]
+            hub.leave(listener)
+        return len(statements)
+
+    def public_listener(viewer_id):
+        return Listener(viewer_id, streams={streams.parse("public")})
+
+    few = await deliver_to([public_listener(cast.bob.id), public_listener(None)])
+    many_accounts = [await make_account(f"reader{i}") for i in range(12)]
+    many = await deliver_to([public_listener(a.id) for a in many_accounts] + [public_listener(None)])
+    assert few > 0 and many == few
