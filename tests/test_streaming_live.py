@@ -9,6 +9,7 @@ shown by order (a later status arrives first), never by waiting; receive timeout
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import queue
@@ -310,5 +311,22 @@ def test_revoking_a_token_ends_its_streams(tmp_path):
                     assert closed.value.rcvd.code == 1008
                     rest = [line async for line in lines if line]  # the event stream ends
                     assert all(line.startswith(":") for line in rest)
+
+        asyncio.run(run())
+
+
+def test_every_process_of_serve_workers_delivers(tmp_path):
+    """`serve --workers 2`: the kernel hands each connection to either process; all of them hear a post
+    made through whichever process takes the request."""
+    port = free_port()
+    cast = seed(tmp_path / "data", f"127.0.0.1:{port}")
+    with live_server(tmp_path, port=port, workers=2) as server:
+        async def run():
+            async with contextlib.AsyncExitStack() as stack:
+                sockets = [await stack.enter_async_context(websockets.connect(ws_url(server, "stream=public:local")))
+                           for _ in range(6)]
+                status = await post(server, cast["alice"][1], "to every process")
+                for ws in sockets:
+                    assert (await next_message(ws))[2]["id"] == status["id"]
 
         asyncio.run(run())

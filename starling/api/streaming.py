@@ -153,7 +153,7 @@ def _socket_token(websocket: WebSocket) -> tuple[str | None, bool]:
 async def _refuse(websocket: WebSocket, exc: StarlingError) -> None:
     """Answer the upgrade request with Mastodon's HTTP error (close with 4000+status where the server
     cannot send an HTTP answer)."""
-    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+    if "websocket.http.response" in (websocket.scope.get("extensions") or {}):
         await websocket.send_denial_response(error_body(exc.status, exc.message))
     else:
         await websocket.close(code=4000 + exc.status, reason=exc.message)
