@@ -181,15 +181,20 @@ async def test_notifications_edits_and_deletes(client, cast, drain, hub):
 
 async def test_list_stream_carries_members_posts(client, cast, drain, hub):
     await follow(client, cast.bob, cast.alice)
-    lst = (await client.post("/api/v1/lists", data={"title": "friends"}, headers=cast.bob.headers)).json()
+    lst = (await client.post("/api/v1/lists", data={"title": "friends", "exclusive": "true"},
+                             headers=cast.bob.headers)).json()
     r = await client.post(f"/api/v1/lists/{lst['id']}/accounts", data={"account_ids[]": [cast.alice.id]},
                           headers=cast.bob.headers)
     assert r.status_code == 200, r.text
-    listener = await listen(hub, cast.bob.id, f"list#{lst['id']}")
+    listener = await listen(hub, cast.bob.id, f"list#{lst['id']}", "user")
     status = await post(client, cast.alice, "for my list")
+    own = await post(client, cast.bob, "bob's own")
     await drain()
     label, event, entity = await receive_status(listener)
     assert (label, event, entity["id"]) == (["list", lst["id"]], "update", status["id"])
+    # The list is exclusive: alice's post stays out of bob's home stream, as out of his home feed.
+    label, event, entity = await receive_status(listener)
+    assert (label, entity["id"]) == (["user"], own["id"])
 
 
 async def test_events_wait_for_commit_and_vanish_on_rollback(ctx):

@@ -81,7 +81,8 @@ def public_streams(facts: StatusFacts) -> set[Stream]:
 async def home_audience(session: AsyncSession, facts: StatusFacts, candidates: Collection[int]) -> set[int]:
     """Which of `candidates` get the status in their home feed (fan-out's rules: the author, followers,
     the mentioned for a direct status; boosts only for those who want the booster's boosts; a reply to
-    someone else only for those who follow that someone too)."""
+    someone else only for those who follow that someone too; nobody who keeps the author in an exclusive
+    list)."""
     wanted = set(candidates)
     status = facts.status
     author = status.account_id
@@ -97,6 +98,7 @@ async def home_audience(session: AsyncSession, facts: StatusFacts, candidates: C
         followers &= {a for a, target, _ in rows if target == reply_to} | {reply_to}
     if facts.original is not None:
         followers.discard(facts.original.account_id)
+    followers -= await timelines_repository.exclusive_listers_among(session, author, followers)
     return audience | followers
 
 

@@ -474,3 +474,10 @@ async def lists_showing_author(session: AsyncSession, list_ids: Collection[int],
                or_(List.account_id == author_id, exists(select(Follow.account_id).where(
                    Follow.account_id == List.account_id, Follow.target_account_id == author_id)))))
     return {list_id: policy for list_id, policy in rows}
+
+
+async def exclusive_listers_among(session: AsyncSession, author_id: int, account_ids: Collection[int]) -> set[int]:
+    """Which of `account_ids` keep `author_id` in an exclusive list (its posts stay out of their home)."""
+    if not account_ids:
+        return set()
+    return set(await session.scalars(_exclusive_listers(author_id).where(List.account_id.in_(set(account_ids)))))
