@@ -98,3 +98,41 @@ async def test_old_rows_are_pruned(ctx):
     async with ctx.db.read() as session:
         assert list(await session.scalars(select(StreamEvent.body))) == ['{"n":"new"}']
     await bus.close()
+
+
+async def _after_commit_only(db) -> None:
+    """The in-process bus (and Redis, which hands over at the same point): heard after the commit, never
+    for a rolled-back transaction or savepoint."""
+    bus = pubsub.Bus(pubsub.LOCAL)
+    heard: asyncio.Queue = asyncio.Queue()
+
+    async def listener(batch):
+        for item in batch:
+            heard.put_nowait(item["n"])
+
+    bus.listen(listener)
+    with pytest.raises(RuntimeError):
+        async with db.write() as session:
+            bus.publish(session, {"n": 1})
+            raise RuntimeError("roll back")
+    async with db.write() as session:
+        try:
+            async with session.begin_nested():
+                bus.publish(session, {"n": 2})
+                raise RuntimeError("roll back the savepoint")
+        except RuntimeError:
+            pass
+        bus.publish(session, {"n": 3})
+        await session.flush()
+        assert heard.empty()
+    assert await hear(heard) == 3
+    await bus.close()
+
+
+async def test_local_bus_on_sqlite(ctx):
+    await _after_commit_only(ctx.db)
+
+
+@requires_postgres
+async def test_local_bus_on_postgresql(pg_db):
+    await _after_commit_only(pg_db)

@@ -197,37 +197,6 @@ async def test_list_stream_carries_members_posts(client, cast, drain, hub):
     assert (label, entity["id"]) == (["user"], own["id"])
 
 
-async def test_events_wait_for_commit_and_vanish_on_rollback(ctx):
-    """The in-process bus: an event reaches listeners only once its transaction commits; one published
-    in a transaction or savepoint that rolls back never does."""
-    bus = pubsub.Bus(pubsub.LOCAL)
-    heard: asyncio.Queue = asyncio.Queue()
-
-    async def listener(batch):
-        for item in batch:
-            heard.put_nowait(item["n"])
-
-    bus.listen(listener)
-    with pytest.raises(RuntimeError):
-        async with ctx.db.write() as session:
-            bus.publish(session, {"n": 1})
-            raise RuntimeError("roll back")
-    async with ctx.db.write() as session:
-        try:
-            async with session.begin_nested():
-                bus.publish(session, {"n": 2})
-                raise RuntimeError("roll back the savepoint")
-        except RuntimeError:
-            pass
-        async with session.begin_nested():
-            bus.publish(session, {"n": 3})
-        bus.publish(session, {"n": 4})
-        assert heard.empty()  # nothing before the commit
-    assert await asyncio.wait_for(heard.get(), RECEIVE_TIMEOUT) == 3
-    assert await asyncio.wait_for(heard.get(), RECEIVE_TIMEOUT) == 4
-    await bus.close()
-
-
 async def test_statements_per_event_do_not_grow_with_listeners(ctx, client, cast, drain, make_account):
     """Deciding and rendering a public status for many logged-in listeners costs the same statements as
     for a few: batched per event, one render per group of listeners that see the same JSON."""

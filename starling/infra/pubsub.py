@@ -197,6 +197,7 @@ class Bus:
                 raise
             except Exception as exc:
                 log.warning("reading stream events failed: %s", exc)
+                await asyncio.sleep(1.0)  # the database is away: ask less often until it is back
             await asyncio.sleep(self.poll_seconds)
 
     async def _subscribe_redis(self) -> None:
