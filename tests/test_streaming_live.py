@@ -206,7 +206,7 @@ def test_websocket_refuses_bad_or_missing_tokens(server):
             advertised = (await http.get("/api/v1/instance")).json()["urls"]["streaming_api"]
             assert (await http.get("/api/v2/instance")).json()["configuration"]["urls"]["streaming"] == advertised
         # The address the instance advertises is this server's, and anyone may follow public streams there.
-        async with websockets.connect(f"{advertised}/api/v1/streaming") as ws:
+        async with websockets.connect(f"{advertised}/api/v1/streaming/") as ws:
             await ws.send(json.dumps({"type": "subscribe", "stream": "direct"}))
             assert json.loads(await asyncio.wait_for(ws.recv(), RECEIVE_TIMEOUT)) == {
                 "error": "Missing access token", "status": 401}

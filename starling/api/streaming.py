@@ -205,6 +205,7 @@ async def _send_messages(websocket: WebSocket, listener: Listener) -> None:
 
 
 @router.websocket("/api/v1/streaming")
+@router.websocket("/api/v1/streaming/")  # some clients add the slash
 async def websocket_stream(websocket: WebSocket) -> None:
     ctx: AppContext = websocket.app.state.ctx
     raw, from_protocol = _socket_token(websocket)
