@@ -122,6 +122,13 @@ async def _after_commit_only(db) -> None:
                 raise RuntimeError("roll back the savepoint")
         except RuntimeError:
             pass
+        try:
+            async with session.begin_nested():  # a job's savepoint, failing after an inner one committed
+                async with session.begin_nested():
+                    bus.publish(session, {"n": 5})
+                raise RuntimeError("roll back the outer savepoint")
+        except RuntimeError:
+            pass
         async with session.begin_nested():
             bus.publish(session, {"n": 3})
         bus.publish(session, {"n": 4})
