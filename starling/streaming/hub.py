@@ -67,6 +67,8 @@ class Listener:
 
 
 class Hub:
+    """The listeners of one process; hears the bus only while it has any."""
+
     def __init__(self, db: Database, bus: Bus, renderer: Renderer):
         self.db = db
         self.bus = bus
@@ -81,14 +83,12 @@ class Hub:
         await self.bus.ready()
 
     def leave(self, listener: Listener) -> None:
+        if listener not in self.listeners:
+            return
         self.listeners.discard(listener)
         listener.closed = True
         if not self.listeners:
             self.bus.unlisten(self.on_events)
-
-    def close_all(self) -> None:
-        for listener in list(self.listeners):
-            listener.close()
 
     async def on_events(self, batch: list[dict[str, Any]]) -> None:
         if not self.listeners:
