@@ -8,6 +8,8 @@ were committed, so when a later "sentinel" status is a listener's first message,
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
 
 import orjson
 import pytest
@@ -18,6 +20,18 @@ from starling.streaming import streams
 from starling.streaming.hub import Listener
 
 RECEIVE_TIMEOUT = 20.0
+REDIS_URL = os.environ.get("STARLING_TEST_REDIS_URL", "")
+
+
+@pytest.fixture(params=["sql", "local", "redis"])
+def settings(request, settings):
+    """Every test here runs on each bus: the SQL table, in-process, and Redis (when one is given)."""
+    if request.param == "redis":
+        if not REDIS_URL:
+            pytest.skip("STARLING_TEST_REDIS_URL is not set (CI sets it)")
+        return settings.model_copy(update={"streaming_bus": "redis", "redis_url": REDIS_URL,
+                                           "redis_prefix": f"starling-test-{secrets.token_hex(6)}:"})
+    return settings.model_copy(update={"streaming_bus": request.param})
 
 
 @pytest.fixture
