@@ -81,15 +81,15 @@ async def approve(session: AsyncSession, actor: Account, account_id: int) -> Acc
     return account
 
 
-async def reset_password(session: AsyncSession, actor: Account, account_id: int) -> str:
-    """Give an account a new random password and revoke its tokens; returns the password, to be shown
-    to the admin once (it is stored only as a hash)."""
+async def reset_password(session: AsyncSession, actor: Account, account_id: int) -> tuple[Account, str]:
+    """Give an account a new random password and revoke its tokens; returns the account and the password,
+    to be shown to the admin once (it is stored only as a hash)."""
     account = await _target(session, actor, account_id, "reset the password of")
     password = secrets.token_urlsafe(NEW_PASSWORD_BYTES)
     account.password_hash = hash_password(password)
     await repository.revoke_account_tokens(session, account.id, clock.utcnow_naive())
     await session.flush()
-    return password
+    return account, password
 
 
 @dataclass(frozen=True)
