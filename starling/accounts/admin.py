@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling import clock
-from starling.accounts import repository
+from starling.accounts import repository, sessions
 from starling.accounts.models import Account
 from starling.accounts.passwords import hash_password
 from starling.accounts.service import ACTIVE_WINDOW, weekly_activity
@@ -54,13 +54,14 @@ async def find_accounts(session: AsyncSession, actor: Account, *, query: str = "
 
 
 async def suspend(session: AsyncSession, actor: Account, account_id: int) -> Account:
-    """Suspend an account: it can no longer sign in or act, its tokens are revoked, and its posts and
-    profile disappear from every view. Suspending a suspended account changes nothing."""
+    """Suspend an account: it can no longer sign in or act, its tokens are revoked and its browsers signed
+    out, and its posts and profile disappear from every view. Suspending a suspended account changes nothing."""
     account = await _target(session, actor, account_id, "suspend")
     if account.suspended_at is None:
         now = clock.utcnow_naive()
         account.suspended_at = now
         await repository.revoke_account_tokens(session, account.id, now)
+        await sessions.end_all(session, account.id)
         await session.flush()
     return account
 
@@ -82,12 +83,13 @@ async def approve(session: AsyncSession, actor: Account, account_id: int) -> Acc
 
 
 async def reset_password(session: AsyncSession, actor: Account, account_id: int) -> tuple[Account, str]:
-    """Give an account a new random password and revoke its tokens; returns the account and the password,
-    to be shown to the admin once (it is stored only as a hash)."""
+    """Give an account a new random password, revoke its tokens and sign its browsers out. Returns the
+    account and the password, to be shown to the admin once (it is stored only as a hash)."""
     account = await _target(session, actor, account_id, "reset the password of")
     password = secrets.token_urlsafe(NEW_PASSWORD_BYTES)
     account.password_hash = hash_password(password)
     await repository.revoke_account_tokens(session, account.id, clock.utcnow_naive())
+    await sessions.end_all(session, account.id)
     await session.flush()
     return account, password
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from sqlalchemy import event
 
@@ -229,3 +230,19 @@ def test_sections_register_once_and_sort_by_order():
         assert keys.index("settings") < keys.index("zz-test") < keys.index("accounts")
     finally:
         web_admin.ADMIN_SECTIONS[:] = before
+
+
+async def test_suspending_or_resetting_signs_the_persons_browsers_out(client, app, cast):
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as eve_browser, \
+            httpx.AsyncClient(transport=transport, base_url="http://testserver") as bob_browser:
+        await sign_in(eve_browser, cast.eve)
+        await sign_in(bob_browser, cast.bob)
+        assert (await eve_browser.get("/settings/account")).status_code == 200
+        token = await sign_in(client, cast.admin)
+        await client.post(f"/admin/accounts/{cast.eve.id}/reset_password", data={"csrf_token": token})
+        await client.post(f"/admin/accounts/{cast.bob.id}/suspend", data={"csrf_token": token})
+        await client.post(f"/admin/accounts/{cast.bob.id}/unsuspend", data={"csrf_token": token})
+        for browser in (eve_browser, bob_browser):
+            response = await browser.get("/settings/account")
+            assert response.status_code == 303 and response.headers["location"].startswith("/auth/sign_in")
