@@ -215,3 +215,12 @@ async def save_markers(session: AsyncSession, account_id: int, positions: dict[s
             raise Unprocessable(f"Validation failed: unknown timeline {timeline}")
         await repository.save_marker(session, account_id, timeline, last_read_id, now)
     return await repository.markers_of(session, account_id, positions)
+
+
+async def mark_read(session: AsyncSession, account_id: int, up_to_id: int) -> bool:
+    """Move the `notifications` marker forward to `up_to_id` (never back: an app may have read further).
+    Returns whether it moved."""
+    if up_to_id <= await repository.marker_position(session, account_id, "notifications"):
+        return False
+    await repository.save_marker(session, account_id, "notifications", up_to_id, clock.utcnow_naive())
+    return True
