@@ -17,6 +17,7 @@ from starling.notifications import service as notifications
 from starling.web import feed
 from starling.web.deps import CsrfForm, Viewer
 from starling.web.pages import fragment, is_htmx, page, redirect, web_router
+from starling.web.people import avatar_url
 
 router = web_router()
 
@@ -26,10 +27,6 @@ VERBS = {"mention": "mentioned you", "status": "posted", "reblog": "boosted your
          "follow": "followed you", "follow_request": "asked to follow you", "favourite": "favourited your post",
          "poll": "ran a poll that has ended", "update": "edited a post you boosted",
          "admin.sign_up": "signed up", "admin.report": "filed a report"}
-
-
-def avatar_of(ctx: AppContext, account) -> str:
-    return ctx.storage.url(account.avatar_key) if account.avatar_key else "/static/avatar-missing.png"
 
 
 def _id(raw: int) -> int:
@@ -43,7 +40,7 @@ async def _items(session, ctx: AppContext, viewer_id: int, views) -> list[dict]:
     statuses = [v.status for v in views if v.status is not None]
     cards = {card["id"]: card for card in await feed.cards(session, ctx, statuses, viewer_id)}
     return [{"id": v.notification.id, "type": v.notification.type, "verb": VERBS.get(v.notification.type, ""),
-             "created_at": v.notification.created_at, "account": v.account, "avatar": avatar_of(ctx, v.account),
+             "created_at": v.notification.created_at, "account": v.account, "avatar": avatar_url(ctx, v.account),
              "status": cards.get(str(v.status.id)) if v.status is not None else None}
             for v in views]
 

@@ -10,8 +10,8 @@ from starling.api.deps import Ctx, ReadSession
 from starling.search import service as search
 from starling.web import feed
 from starling.web.deps import OptionalViewer
-from starling.web.notifications import avatar_of
 from starling.web.pages import page, web_router
+from starling.web.people import person
 
 router = web_router()
 
@@ -41,7 +41,7 @@ async def search_page(request: Request, ctx: Ctx, session: ReadSession, viewer: 
         more = any(len(group) > limit for group in (found.accounts, found.hashtags, found.statuses))
         context.update(
             searched=True,
-            accounts=[{"account": a, "avatar": avatar_of(ctx, a)} for a in found.accounts[:limit]],
+            accounts=[person(ctx, a) for a in found.accounts[:limit]],
             hashtags=found.hashtags[:limit],
             items=await feed.cards(session, ctx, found.statuses[:limit], viewer_id),
             more={name: len(group) > limit for name, group in (("accounts", found.accounts),

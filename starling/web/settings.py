@@ -25,6 +25,7 @@ from starling.graph import service as graph
 from starling.media import service as media
 from starling.web.deps import CsrfForm, Viewer
 from starling.web.pages import page, redirect, web_router
+from starling.web.people import MISSING_AVATAR, MISSING_HEADER, image_url, person
 
 router = web_router()
 
@@ -70,10 +71,6 @@ def field_errors(exc: Unprocessable, labels: dict[str, str]) -> dict[str, str]:
     return errors
 
 
-def image_url(ctx: AppContext, key: str | None, fallback: str) -> str:
-    return ctx.storage.url(key) if key else fallback
-
-
 # --- profile -------------------------------------------------------------------------------------------
 
 PROFILE_LABELS = {"display_name": "Display name", "note": "Bio", "fields": "Extra fields", "avatar": "Avatar",
@@ -91,8 +88,8 @@ async def _profile_page(request: Request, ctx: AppContext, account: Account, for
     return await settings_page(
         request, "settings/profile.html", section="profile", title="Profile", form=form, errors=errors,
         saved=saved, status_code=status_code, limits=policy,
-        avatar_url=image_url(ctx, account.avatar_key, "/static/avatar-missing.png"),
-        header_url=image_url(ctx, account.header_key, "/static/header-missing.png"))
+        avatar_url=image_url(ctx, account.avatar_key, MISSING_AVATAR),
+        header_url=image_url(ctx, account.header_key, MISSING_HEADER))
 
 
 @router.get("/settings")
@@ -218,8 +215,7 @@ async def mutes(request: Request, ctx: Ctx, session: ReadSession, viewer: Viewer
     rows = await graph.muted_accounts(session, viewer.id, _page_of(request))
     more = len(rows) > LIST_PAGE
     rows = rows[:LIST_PAGE]
-    people = [{"account": account, "until": mute.expires_at, "notifications": mute.hide_notifications,
-               "avatar": image_url(ctx, account.avatar_key, "/static/avatar-missing.png")}
+    people = [person(ctx, account, until=mute.expires_at, notifications=mute.hide_notifications)
               for _, mute, account in rows]
     return await settings_page(request, "settings/mutes.html", section="mutes", title="Muted accounts",
                                people=people, next_max_id=rows[-1][0] if more else None,
@@ -237,8 +233,7 @@ async def blocks(request: Request, ctx: Ctx, session: ReadSession, viewer: Viewe
     rows = await graph.blocked_accounts(session, viewer.id, _page_of(request))
     more = len(rows) > LIST_PAGE
     rows = rows[:LIST_PAGE]
-    people = [{"account": account, "avatar": image_url(ctx, account.avatar_key, "/static/avatar-missing.png")}
-              for _, account in rows]
+    people = [person(ctx, account) for _, account in rows]
     return await settings_page(request, "settings/blocks.html", section="blocks", title="Blocked accounts",
                                people=people, next_max_id=rows[-1][0] if more else None,
                                done=request.query_params.get("done") == "1")
