@@ -1,0 +1,231 @@
+"""Journeys through the web app in a real browser (Debian's chromium) against a real server."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import sqlite3
+
+import pytest
+from PIL import Image
+
+from tests.web.conftest import (
+    DESKTOP,
+    PHONE,
+    check_accessibility,
+    screenshot,
+    sign_in_in_browser,
+    sign_up_in_browser,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+_names = itertools.count(1)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{next(_names)}"
+
+
+def an_image(tmp_path) -> str:
+    path = tmp_path / "sunrise.png"
+    image = Image.new("RGB", (320, 200), (240, 160, 60))
+    for x in range(0, 320, 8):
+        for y in range(0, 80):
+            image.putpixel((x, y), (40, 80, 200))
+    image.save(path)
+    return str(path)
+
+
+def compose(page, text: str) -> None:
+    box = page.locator("#compose-text")
+    box.fill(text)
+    page.locator("#compose").get_by_role("button", name="Post").click()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_newcomer_joins_posts_follows_and_talks(new_page, person, live, tmp_path, viewport):
+    tag = "desktop" if viewport is DESKTOP else "phone"
+    friend = person(unique("friend"))
+    friend.post(f"Morning from {friend.username} #birds")
+    me = unique("newbie")
+    page = new_page(viewport)
+
+    # Sign up: lands on an empty home timeline with the compose box.
+    sign_up_in_browser(page, me)
+    assert page.get_by_role("heading", name="Home").is_visible()
+
+    # Post with an image and alt text: the live counter counts, the preview shows, the post arrives.
+    page.locator("#compose-text").fill("My first post, with a picture")
+    counter = page.locator("#compose-counter")
+    assert counter.inner_text() == str(500 - len("My first post, with a picture"))
+    page.get_by_label("Image", exact=True).set_input_files(an_image(tmp_path))
+    page.get_by_label("Image description (alt text)").fill("An orange sunrise under a blue sky")
+    assert page.locator("#compose-preview img").count() == 1
+    page.locator("#compose").get_by_role("button", name="Post").click()
+    mine = page.locator("article.status", has_text="My first post, with a picture")
+    mine.wait_for()
+    assert mine.locator("img[alt='An orange sunrise under a blue sky']").count() == 1
+    assert page.locator("#compose-text").input_value() == ""
+
+    # Follow someone: their posts appear on home.
+    page.goto(f"/@{friend.username}")
+    page.get_by_role("button", name="Follow", exact=True).click()
+    page.get_by_role("button", name="Unfollow").wait_for()
+    page.goto("/home")
+    theirs = page.locator("article.status", has_text=f"Morning from {friend.username}")
+    theirs.wait_for()
+    screenshot(page, f"home-{tag}")
+
+    # Favourite and boost inline; both stay pressed after a reload.
+    theirs.get_by_role("button", name=re.compile("Favourite")).click()
+    page.locator("article.status", has_text=f"Morning from {friend.username}").get_by_role(
+        "button", name=re.compile("Favourite")).and_(page.locator("[aria-pressed=true]")).wait_for()
+    theirs = page.locator("article.status", has_text=f"Morning from {friend.username}").first
+    theirs.get_by_role("button", name=re.compile("Boost")).click()
+    page.locator("article.status [aria-pressed=true].boost").first.wait_for()
+
+    # Reply from the post's page: the reply shows in the thread.
+    page.goto("/home")
+    page.locator("article.status", has_text=f"Morning from {friend.username}").first.get_by_role(
+        "link", name=re.compile("Reply")).click()
+    page.locator("#compose-text").wait_for()
+    assert page.locator("#compose-text").input_value().startswith(f"@{friend.username}")
+    page.locator("#compose-text").press("End")
+    page.locator("#compose-text").type("lovely birds!")
+    page.locator("#compose").get_by_role("button", name="Reply").click()
+    page.locator(".thread-replies article.status", has_text="lovely birds!").wait_for()
+    screenshot(page, f"thread-{tag}")
+
+    # The friend answers: a notification arrives, counted in the navigation.
+    friend.act(f"/@{me}/follow")
+    page.goto("/home")
+    badge = page.locator("#unread-count")
+    if badge.count() == 0:  # notifications are written by a background job: give the worker a moment
+        page.wait_for_timeout(1500)
+        page.reload()
+    assert page.locator("#unread-count").inner_text() in {"1", "2", "3"}
+
+    # The profile shows the post with its image.
+    page.goto(f"/@{me}/media")
+    assert page.locator("article.status img[alt='An orange sunrise under a blue sky']").count() == 1
+    screenshot(page, f"profile-{tag}")
+
+
+def test_keyboard_only_posting(new_page, person):
+    me = unique("keys")
+    person(me)
+    page = new_page()
+    page.goto("/auth/sign_in?next=/home")
+    page.keyboard.press("Tab")  # the skip link comes first
+    assert page.evaluate("document.activeElement.textContent").strip() == "Skip to content"
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "f-username":
+            break
+    page.keyboard.type(me)
+    page.keyboard.press("Tab")
+    page.keyboard.type("correct horse battery staple")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Home").wait_for()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "compose-text":
+            break
+    else:
+        pytest.fail("the compose box cannot be reached with Tab")
+    # A visible focus ring on the focused control.
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+    page.keyboard.type("Typed without a mouse")
+    while page.evaluate("document.activeElement.textContent.trim()") != "Post":
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.locator("article.status", has_text="Typed without a mouse").wait_for()
+
+
+def test_a_script_in_a_post_never_runs(new_page, person):
+    mallory = person(unique("mallory"))
+    mallory.post('<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> hi')
+    page = new_page()
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"/@{mallory.username}")
+    page.locator("article.status", has_text="hi").wait_for()
+    assert "<script>window.__pwned" in page.locator("article.status .content").first.inner_text()
+    assert page.evaluate("window.__pwned === undefined")
+    assert dialogs == []
+
+
+def test_expired_session_signs_in_and_returns(new_page, person, live):
+    me = unique("sleepy")
+    person(me)
+    page = new_page()
+    page.goto("/auth/sign_in")
+    sign_in_in_browser(page, me)
+    page.wait_for_url("**/home")
+    with sqlite3.connect(live.data_dir / "starling.sqlite3") as db:
+        db.execute("UPDATE web_sessions SET expires_at = '2000-01-01 00:00:00' WHERE account_id = "
+                   "(SELECT id FROM accounts WHERE username = ?)", (me,))
+    page.goto("/local?max_id=999999999999999999")
+    assert "/auth/sign_in" in page.url
+    sign_in_in_browser(page, me)
+    page.wait_for_url("**/local?max_id=999999999999999999")
+
+
+def test_a_form_without_its_token_is_refused(new_page, person):
+    me = unique("forger")
+    person(me)
+    page = new_page()
+    page.goto("/auth/sign_in")
+    sign_in_in_browser(page, me)
+    page.wait_for_url("**/home")
+    status = page.evaluate("""async () => {
+        const r = await fetch('/statuses', {method: 'POST', body: new URLSearchParams({status: 'forged'})});
+        return r.status;
+    }""")
+    assert status == 403
+
+
+def test_nobody_edits_or_deletes_another_persons_post(new_page, person):
+    owner = person(unique("owner"))
+    owner.post("mine, not yours")
+    me = unique("intruder")
+    person(me)
+    page = new_page()
+    page.goto(f"/@{owner.username}")
+    status_id = page.locator("article.status").first.get_attribute("id").removeprefix("status-")
+    page.goto("/auth/sign_in")
+    sign_in_in_browser(page, me)
+    page.wait_for_url("**/home")
+    page.goto(f"/@{owner.username}/{status_id}")
+    assert page.locator("article.status.focus").get_by_role("button", name=re.compile("Delete")).count() == 0
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    for path, form in ((f"/statuses/{status_id}/delete", {}), (f"/statuses/{status_id}/edit", {"status": "pwned"})):
+        answer = page.request.post(path, form={"csrf_token": token, **form}, max_redirects=0)
+        assert answer.status in (403, 404)
+    assert page.goto(f"/statuses/{status_id}/edit").status in (403, 404)
+    page.goto(f"/@{owner.username}/{status_id}")
+    assert "mine, not yours" in page.locator("article.status.focus").inner_text()
+
+
+def test_main_pages_have_no_serious_accessibility_problems(new_page, person, live):
+    friend = person(unique("axefriend"))
+    friend.post("Accessible post #a11y")
+    page = new_page(bypass_csp=True)
+    for path in ("/auth/sign_in", "/auth/sign_up", "/explore"):
+        page.goto(path)
+        check_accessibility(page, path)
+    screenshot(page, "explore-signed-out")
+    me = unique("axe")
+    sign_up_in_browser(page, me)
+    page.goto(f"/@{friend.username}")
+    page.get_by_role("button", name="Follow", exact=True).click()
+    page.get_by_role("button", name="Unfollow").wait_for()
+    status_id = page.locator("article.status").first.get_attribute("id").removeprefix("status-")
+    for path in ("/home", "/local", "/explore", f"/@{friend.username}", f"/@{friend.username}/{status_id}",
+                 f"/@{friend.username}/followers", "/auth/password"):
+        page.goto(path)
+        check_accessibility(page, path)
+    page.goto("/local")
+    screenshot(page, "local")
