@@ -37,10 +37,15 @@ def an_image(tmp_path) -> str:
     return str(path)
 
 
-def compose(page, text: str) -> None:
-    box = page.locator("#compose-text")
-    box.fill(text)
-    page.locator("#compose").get_by_role("button", name="Post").click()
+def after_jobs(page, selector: str, text: str | None = None, attempts: int = 30):
+    """Reload until what a background job writes (a home feed merge, a notification) shows up."""
+    for _ in range(attempts):
+        found = page.locator(selector, has_text=text) if text else page.locator(selector)
+        if found.count():
+            return found.first
+        page.wait_for_timeout(500)
+        page.reload()
+    pytest.fail(f"{selector} {text or ''} never appeared on {page.url}")
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -73,8 +78,7 @@ def test_a_newcomer_joins_posts_follows_and_talks(new_page, person, live, tmp_pa
     page.get_by_role("button", name="Follow", exact=True).click()
     page.get_by_role("button", name="Unfollow").wait_for()
     page.goto("/home")
-    theirs = page.locator("article.status", has_text=f"Morning from {friend.username}")
-    theirs.wait_for()
+    theirs = after_jobs(page, "article.status", f"Morning from {friend.username}")
     screenshot(page, f"home-{tag}")
 
     # Favourite and boost inline; both stay pressed after a reload.
@@ -100,16 +104,67 @@ def test_a_newcomer_joins_posts_follows_and_talks(new_page, person, live, tmp_pa
     # The friend answers: a notification arrives, counted in the navigation.
     friend.act(f"/@{me}/follow")
     page.goto("/home")
-    badge = page.locator("#unread-count")
-    if badge.count() == 0:  # notifications are written by a background job: give the worker a moment
-        page.wait_for_timeout(1500)
-        page.reload()
-    assert page.locator("#unread-count").inner_text() in {"1", "2", "3"}
+    assert after_jobs(page, "#unread-count").inner_text() in {"1", "2", "3"}
+
+    page.locator("#unread-count").click()
+    page.locator("main", has_text=friend.username).wait_for()
+    assert "followed you" in page.locator("main").inner_text()
+    screenshot(page, f"notifications-{tag}")
+
+    # Search finds the friend.
+    page.goto("/search")
+    page.get_by_label("Search for people, hashtags or posts").fill(friend.username)
+    page.get_by_label("Search for people, hashtags or posts").press("Enter")
+    page.locator("#found-accounts").wait_for()
+    assert friend.username in page.locator("main").inner_text()
+
+    # Edit the profile: the new name and bio show on the profile.
+    page.goto("/settings/profile")
+    page.get_by_label("Display name").fill("Newcomer Nell")
+    page.get_by_label("Bio").fill("Watching birds, mostly starlings.")
+    page.get_by_role("button", name="Save profile").click()
+    page.get_by_text("Profile saved.").wait_for()
 
     # The profile shows the post with its image.
     page.goto(f"/@{me}/media")
+    assert page.get_by_role("heading", name="Newcomer Nell").is_visible()
+    assert "Watching birds, mostly starlings." in page.locator(".profile .bio").inner_text()
     assert page.locator("article.status img[alt='An orange sunrise under a blue sky']").count() == 1
     screenshot(page, f"profile-{tag}")
+
+
+def test_an_admin_changes_the_registration_mode_and_suspends_an_account(new_page, person, live):
+    troublemaker = person(unique("troll"))
+    page = new_page()
+    page.goto("/auth/sign_in")
+    page.get_by_label("Username or email").fill("admin")
+    page.get_by_label("Password").fill(live.admin_password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Home").wait_for()
+    page.goto("/admin")
+    screenshot(page, "admin-overview")
+    page.goto("/admin/settings")
+    page.get_by_label("Nobody can sign up").check()
+    page.get_by_role("button", name="Save settings").click()
+    page.get_by_text("Instance settings saved.").wait_for()
+    try:
+        stranger = new_page()
+        stranger.goto("/auth/sign_up")
+        assert "Sign-up is closed" in stranger.locator("main").inner_text()
+    finally:  # the server is shared by the other journeys
+        page.get_by_label("Anyone can sign up").check()
+        page.get_by_role("button", name="Save settings").click()
+        page.get_by_text("Instance settings saved.").wait_for()
+    page.goto(f"/admin/accounts?q={troublemaker.username}")
+    page.get_by_role("button", name=f"Suspend @{troublemaker.username}").click()
+    page.get_by_role("button", name=f"Unsuspend @{troublemaker.username}").wait_for()
+    screenshot(page, "admin-accounts")
+    # The suspended account is signed out and cannot sign back in.
+    assert troublemaker.http.get("/home").status_code == 303
+    again = new_page()
+    again.goto("/auth/sign_in")
+    sign_in_in_browser(again, troublemaker.username)
+    again.get_by_text("Your login is currently disabled").wait_for()
 
 
 def test_keyboard_only_posting(new_page, person):
