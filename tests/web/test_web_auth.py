@@ -105,3 +105,11 @@ async def test_password_change_signs_other_browsers_out(app, client, cast):
         assert done.status_code == 200 and "Your password was changed" in done.text
         assert (await client.get("/auth/password")).status_code == 200
         assert (await other.get("/auth/password")).status_code == 303
+
+
+async def test_front_page_invites_guests_and_sends_people_home(client, cast):
+    guest = await client.get("/")
+    assert guest.status_code == 200 and 'href="/auth/sign_up"' in guest.text
+    await sign_in(client, "alice")
+    signed_in = await client.get("/")
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/home"
