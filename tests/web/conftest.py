@@ -111,6 +111,12 @@ class Person:
         response = self.http.post("/statuses", data={"csrf_token": self.csrf("/home"), "status": text, **extra})
         assert response.status_code == 303, response.text
 
+    def profile(self, display_name: str, note: str = "", avatar: bytes | None = None) -> None:
+        files = {"avatar": ("avatar.png", avatar, "image/png")} if avatar else None
+        response = self.http.post("/settings/profile", files=files, data={
+            "csrf_token": self.csrf("/settings/profile"), "display_name": display_name, "note": note})
+        assert response.status_code == 303, response.text
+
     def act(self, path: str) -> httpx.Response:
         return self.http.post(path, data={"csrf_token": self.csrf("/home")})
 

@@ -29,10 +29,13 @@ def unique(prefix: str) -> str:
 
 def an_image(tmp_path) -> str:
     path = tmp_path / "sunrise.png"
-    image = Image.new("RGB", (320, 200), (240, 160, 60))
-    for x in range(0, 320, 8):
-        for y in range(0, 80):
-            image.putpixel((x, y), (40, 80, 200))
+    image = Image.new("RGB", (480, 240))
+    for y in range(240):  # a dawn sky: blue above, orange at the horizon, a dark hill below
+        t = y / 240
+        colour = (int(40 + 210 * t), int(70 + 100 * t), int(170 - 120 * t))
+        for x in range(480):
+            hill = 200 - int(30 * ((x - 240) / 240) ** 2 * -1) if y > 190 else 999
+            image.putpixel((x, y), (30, 34, 48) if y > hill else colour)
     image.save(path)
     return str(path)
 
@@ -284,3 +287,53 @@ def test_main_pages_have_no_serious_accessibility_problems(new_page, person, liv
         check_accessibility(page, path)
     page.goto("/local")
     screenshot(page, "local")
+
+
+def an_avatar(colour: tuple[int, int, int]) -> bytes:
+    import io
+
+    from PIL import ImageDraw
+
+    image = Image.new("RGB", (128, 128), colour)
+    ImageDraw.Draw(image).ellipse((32, 20, 96, 84), fill=(255, 255, 255))
+    ImageDraw.Draw(image).ellipse((16, 88, 112, 168), fill=(255, 255, 255))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_home_timeline_screenshot_for_the_readme(new_page, person, tmp_path):
+    """A lived-in home timeline, saved as test-output/screenshots/readme-home.png (docs/screenshot-home.png
+    is a copy of it)."""
+    ada = person(unique("ada"))
+    ada.profile("Ada Wren", "Counting birds before breakfast.", an_avatar((52, 81, 201)))
+    ada.post("The starlings are back over the river tonight: thousands of them, turning like smoke. #murmuration")
+    ben = person(unique("ben"))
+    ben.profile("Ben Okafor", "Field recordings.", an_avatar((23, 98, 58)))
+    ben.http.post("/statuses", data={"csrf_token": ben.csrf("/home"), "status": "Spoilers for tonight's walk",
+                                     "spoiler_text": "Birdsong recording, long post"})
+    me = unique("reader")
+    page = new_page()
+    sign_up_in_browser(page, me)
+    for who in (ada, ben):
+        page.goto(f"/@{who.username}")
+        page.get_by_role("button", name="Follow", exact=True).click()
+        page.get_by_role("button", name="Unfollow").wait_for()
+    page.goto("/home")
+    page.locator("#compose-text").fill("Went out with the camera at dawn. Worth the cold hands.")
+    page.get_by_label("Image", exact=True).set_input_files(an_image(tmp_path))
+    page.get_by_label("Image description (alt text)").fill("An orange sky striped with blue at dawn")
+    page.locator("#compose").get_by_role("button", name="Post").click()
+    page.locator("article.status", has_text="Worth the cold hands").wait_for()
+    ada.post("Morning! Three wrens at the feeder and a heron on the roof. #birds")
+    page.goto("/home")
+    after_jobs(page, "article.status", "three wrens")
+    after_jobs(page, "article.status", "thousands of them")
+    page.locator("article.status", has_text="thousands of them").get_by_role(
+        "button", name=re.compile("Favourite")).click()
+    page.locator("article.status [aria-pressed=true].fav").first.wait_for()
+    page.goto("/home")
+    page.locator("#compose-text").fill("Anyone else out for the murmuration tonight?")
+    page.locator("#compose-text").dispatch_event("input")
+    page.set_viewport_size({"width": 1280, "height": 1400})
+    screenshot(page, "readme-home")
