@@ -53,12 +53,13 @@ def live(tmp_path_factory) -> Iterator[LiveServer]:
 
 @pytest.fixture
 def new_page(chromium, live):
-    """`new_page(viewport=PHONE, bypass_csp=False)`: a fresh browser context (no cookies) and a page."""
+    """`new_page(viewport=PHONE, bypass_csp=False, color_scheme="dark")`: a fresh browser context (no
+    cookies) and a page."""
     contexts = []
 
-    def make(viewport: dict | None = None, *, bypass_csp: bool = False):
+    def make(viewport: dict | None = None, *, bypass_csp: bool = False, color_scheme: str = "light"):
         context = chromium.new_context(viewport=viewport or DESKTOP, base_url=live.base_url, bypass_csp=bypass_csp,
-                                       reduced_motion="reduce")
+                                       reduced_motion="reduce", color_scheme=color_scheme)
         context.set_default_timeout(15_000)
         contexts.append(context)
         return context.new_page()

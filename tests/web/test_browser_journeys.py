@@ -289,6 +289,26 @@ def test_main_pages_have_no_serious_accessibility_problems(new_page, person, liv
     screenshot(page, "local")
 
 
+def test_the_dark_theme_follows_the_system_and_stays_readable(new_page, person):
+    friend = person(unique("night"))
+    friend.post("Owls tonight #nocturnal")
+    page = new_page(bypass_csp=True, color_scheme="dark")
+    page.goto("/auth/sign_in")
+    check_accessibility(page, "dark /auth/sign_in")
+    sign_up_in_browser(page, unique("nightowl"))
+    page.goto(f"/@{friend.username}")
+    page.get_by_role("button", name="Follow", exact=True).click()
+    page.get_by_role("button", name="Unfollow").wait_for()
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(18, 21, 28)"
+    for path in ("/home", f"/@{friend.username}", "/explore"):
+        page.goto(path)
+        check_accessibility(page, f"dark {path}")
+    page.goto("/home")
+    after_jobs(page, "article.status", "Owls tonight")
+    screenshot(page, "home-dark")
+
+
 def an_avatar(colour: tuple[int, int, int]) -> bytes:
     import io
 
