@@ -124,6 +124,7 @@ class NotificationPage:
     # Bounds of the rows read, before the visibility filter, so pagination never skips or repeats.
     first_id: int | None
     last_id: int | None
+    full: bool = False  # the page read as many rows as it asked for: older ones may follow
 
 
 def _strings(values: Sequence[str]) -> list[str]:
@@ -165,7 +166,8 @@ async def list_notifications(session: AsyncSession, account_id: int, page: Any, 
     rows = page.order(rows, key=lambda n: n.id)
     if not rows:
         return NotificationPage([], None, None)
-    return NotificationPage(await _views(session, rows, account_id), rows[0].id, rows[-1].id)
+    return NotificationPage(await _views(session, rows, account_id), rows[0].id, rows[-1].id,
+                            full=len(rows) >= page.limit)
 
 
 async def get_notification(session: AsyncSession, account_id: int, notification_id: int) -> NotificationView:

@@ -58,9 +58,7 @@ async def index(request: Request, ctx: Ctx, session: ReadSession, viewer: Viewer
         async with ctx.db.write() as writing:
             await notifications.mark_read(writing, viewer.id, found.first_id)
     items = await _items(session, ctx, viewer.id, found.items)
-    next_url = f"/notifications?show={show}&max_id={found.last_id}" if found.last_id is not None else None
-    if len(found.items) == 0 and max_id is None:
-        next_url = None
+    next_url = f"/notifications?show={show}&max_id={found.last_id}" if found.full else None
     if is_htmx(request) and max_id is not None:
         return await fragment(request, "notifications/_items.html", items=items, next_url=next_url)
     return await page(request, "notifications/index.html", items=items, next_url=next_url, show=show)

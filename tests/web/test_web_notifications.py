@@ -45,7 +45,7 @@ async def test_notifications_list_and_the_badge_clears_when_read(client, cast, d
     assert page.status_code == 200
     text = page.text
     assert "favourited your post" in text and "followed you" in text and "mentioned you" in text
-    assert "Hello from alice" in text
+    assert "Hello from alice" in text and "Load older notifications" not in text
     assert "<script>alert(1)</script>" not in text and "&lt;script&gt;" in text
     after = await client.get("/settings/profile")
     assert BADGE.search(after.text) is None
@@ -116,6 +116,7 @@ async def test_older_notifications_page_by_max_id(client, cast, make_account, dr
     older = re.search(r'href="(/notifications\?show=all&amp;max_id=\d+)"', first.text).group(1).replace("&amp;", "&")
     rest = await client.get(older, headers={"HX-Request": "true"})
     assert rest.text.count("followed you") == 5 and "<html" not in rest.text
+    assert "Load older notifications" not in rest.text
 
 
 async def test_the_page_reads_a_fixed_number_of_queries(client, ctx, cast, make_account, drain):
