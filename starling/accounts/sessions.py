@@ -102,6 +102,8 @@ async def sign_up(session: AsyncSession, settings: Settings, instance: InstanceS
         details["agreement"] = [{"error": "ERR_ACCEPTED", "description": "must be accepted"}]
     if instance.approval_required and not reason.strip():
         details["reason"] = [{"error": "ERR_BLANK", "description": "can't be blank"}]
+    # A savepoint, so every problem is reported at once and nothing is kept when any was found.
+    attempt = await session.begin_nested()
     try:
         account = await service.create_account(
             session, settings, username=username, email=email.strip() or None, password=password,
@@ -111,8 +113,10 @@ async def sign_up(session: AsyncSession, settings: Settings, instance: InstanceS
             details.setdefault(name, []).extend(problems)
         account = None
     if details:
+        await attempt.rollback()
         parts = [f"{name.capitalize()} {p['description']}" for name, ps in details.items() for p in ps]
         raise Unprocessable("Validation failed: " + ", ".join(parts), details=details)
+    await attempt.commit()
     return account
 
 

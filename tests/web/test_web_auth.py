@@ -113,3 +113,40 @@ async def test_front_page_invites_guests_and_sends_people_home(client, cast):
     await sign_in(client, "alice")
     signed_in = await client.get("/")
     assert signed_in.status_code == 303 and signed_in.headers["location"] == "/home"
+
+
+def test_next_is_always_a_local_path():
+    from starling.web.deps import safe_next
+
+    assert safe_next("/@alice/1?x=2") == "/@alice/1?x=2"
+    for bad in ("//evil.example", "/\\evil.example", "https://evil.example/", "javascript:alert(1)", "",
+                None, "/ok\r\nSet-Cookie: x=1", "/" + "a" * 3000):
+        assert safe_next(bad) == "/home"
+
+
+async def test_htmx_request_without_a_session_is_sent_to_sign_in_for_the_page_it_came_from(client, cast):
+    response = await client.post("/statuses/1/favourite", data={}, headers={
+        "HX-Request": "true", "HX-Current-URL": "http://testserver/@bob/5?x=1"})
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"] == "/auth/sign_in?next=/%40bob/5%3Fx%3D1"
+
+
+async def test_sign_up_under_approval_waits_and_closed_refuses(client, ctx):
+    from starling.accounts.instance import set_instance_setting
+
+    async with ctx.db.write() as session:
+        await set_instance_setting(session, "registrations", "approval")
+    token = await csrf_of(client, "/auth/sign_up")
+    data = {"csrf_token": token, "username": "hopeful", "email": "hopeful@example.com",
+            "password": "a long enough password", "agreement": "1"}
+    missing_reason = await client.post("/auth/sign_up", data=data)
+    assert missing_reason.status_code == 422 and "Reason can&#39;t be blank" in missing_reason.text
+    waiting = await client.post("/auth/sign_up", data={**data, "reason": "I love birds"})
+    assert waiting.status_code == 200 and "waiting for a moderator" in waiting.text
+    assert SESSION_COOKIE not in client.cookies
+    refused = await sign_in(client, "hopeful", "a long enough password")
+    assert refused.status_code == 403 and "pending approval" in refused.text
+    async with ctx.db.write() as session:
+        await set_instance_setting(session, "registrations", "closed")
+    closed = await client.post("/auth/sign_up", data={**data, "username": "late", "email": "late@example.com"})
+    assert closed.status_code == 403 and "Sign-up is closed" in closed.text
