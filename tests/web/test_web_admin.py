@@ -246,3 +246,15 @@ async def test_suspending_or_resetting_signs_the_persons_browsers_out(client, ap
         for browser in (eve_browser, bob_browser):
             response = await browser.get("/settings/account")
             assert response.status_code == 303 and response.headers["location"].startswith("/auth/sign_in")
+
+
+async def test_the_accounts_list_pages_to_older_accounts(client, cast, monkeypatch):
+    monkeypatch.setattr(web_admin.accounts_admin, "PAGE_SIZE", 3)
+    await sign_in(client, cast.admin)
+    first = await client.get("/admin/accounts")
+    assert [m for m in ("@eve</a>", "@carol</a>", "@bob</a>") if m in first.text] == ["@eve</a>", "@carol</a>",
+                                                                                      "@bob</a>"]
+    older = re.search(r'href="(/admin/accounts\?[^"]*max_id=\d+)"', first.text).group(1).replace("&amp;", "&")
+    second = await client.get(older)
+    assert "@alice</a>" in second.text and "@admin</a>" in second.text and "@eve</a>" not in second.text
+    assert "Older accounts" not in second.text
