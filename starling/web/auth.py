@@ -108,6 +108,12 @@ async def sign_up(request: Request, ctx: Ctx, session: WriteSession, form: CsrfF
     return response
 
 
+@router.get("/menu")
+async def menu(request: Request, viewer: Viewer) -> Response:
+    """Every destination in one list: the phone layout's navigation shows only the main ones."""
+    return await page(request, "menu.html")
+
+
 @router.get("/auth/password")
 async def password_form(request: Request, viewer: Viewer) -> Response:
     return await page(request, "auth/password.html", errors={}, done=False)

@@ -357,3 +357,38 @@ def test_home_timeline_screenshot_for_the_readme(new_page, person, tmp_path):
     page.locator("#compose-text").dispatch_event("input")
     page.set_viewport_size({"width": 1280, "height": 1400})
     screenshot(page, "readme-home")
+
+
+def test_new_posts_arrive_without_a_reload(new_page, person):
+    friend = person(unique("chatty"))
+    page = new_page()
+    sign_up_in_browser(page, unique("listener"))
+    page.goto(f"/@{friend.username}")
+    page.get_by_role("button", name="Follow", exact=True).click()
+    page.get_by_role("button", name="Unfollow").wait_for()
+    page.goto("/home")
+    page.evaluate("window.__same_page = true")
+    friend.post("Fresh news from the feeder")
+    arrived = page.locator("article.status", has_text="Fresh news from the feeder")
+    for _ in range(40):  # the poller also asks when the tab regains focus; fan-out is a background job
+        page.evaluate("window.dispatchEvent(new Event('focus'))")
+        page.wait_for_timeout(500)
+        if arrived.count():
+            break
+    assert arrived.count() == 1
+    assert page.evaluate("window.__same_page === true")
+
+
+def test_the_phone_menu_reaches_every_page(new_page, person):
+    page = new_page(PHONE)
+    sign_up_in_browser(page, unique("pocket"))
+    assert page.get_by_role("link", name="Settings").count() == 0 or not page.get_by_role(
+        "link", name="Settings").first.is_visible()
+    page.get_by_role("link", name="More").click()
+    page.get_by_role("heading", name="Menu").wait_for()
+    screenshot(page, "menu-phone")
+    page.locator("main").get_by_role("link", name="Settings").click()
+    page.wait_for_url("**/settings/profile")
+    page.get_by_role("link", name="More").click()
+    page.locator("main").get_by_role("button", name="Sign out").click()
+    page.get_by_role("link", name="Create an account").wait_for()  # the front page, signed out
