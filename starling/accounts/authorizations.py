@@ -1,4 +1,5 @@
-"""The applications a person has let act for them (their live tokens, grouped by app), and revoking them."""
+"""What can act for a person: the applications they authorised (their live tokens, grouped by app) and
+the browsers they are signed in with; and taking that away."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling import clock
 from starling.accounts import repository
+from starling.accounts.models import WebSession
 from starling.errors import NotFound
 
 
@@ -54,3 +56,14 @@ async def revoke_authorization(session: AsyncSession, account_id: int, applicati
     if not revoked:
         raise NotFound()
     return revoked
+
+
+async def browser_sessions(session: AsyncSession, account_id: int) -> list[WebSession]:
+    """The browsers signed in to the account, most recently used first."""
+    return await repository.live_web_sessions(session, account_id, clock.utcnow_naive())
+
+
+async def end_browser_session(session: AsyncSession, account_id: int, session_id: int) -> None:
+    """Sign one of the account's browsers out; NotFound for a session that is not the account's."""
+    if not await repository.delete_web_session(session, account_id, session_id):
+        raise NotFound()

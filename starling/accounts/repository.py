@@ -15,6 +15,7 @@ from starling.accounts.models import (
     AuthorizationCode,
     InstanceSetting,
     LoginAttempt,
+    WebSession,
 )
 from starling.infra.direct import Query
 
@@ -292,3 +293,16 @@ async def live_tokens_with_apps(session: AsyncSession, account_id: int,
                or_(AccessToken.expires_at.is_(None), AccessToken.expires_at > now))
         .order_by(AccessToken.id.desc()).limit(1_000))
     return [(token, app) for token, app in rows.all()]
+
+
+async def live_web_sessions(session: AsyncSession, account_id: int, now: datetime) -> list[WebSession]:
+    """The account's unexpired browser sessions, most recently seen first."""
+    return list(await session.scalars(
+        select(WebSession).where(WebSession.account_id == account_id, WebSession.expires_at > now)
+        .order_by(WebSession.last_seen_at.desc(), WebSession.id.desc()).limit(200)))
+
+
+async def delete_web_session(session: AsyncSession, account_id: int, session_id: int) -> bool:
+    result = await session.execute(delete(WebSession).where(
+        WebSession.account_id == account_id, WebSession.id == session_id))
+    return (result.rowcount or 0) > 0

@@ -23,7 +23,7 @@ from starling.context import AppContext
 from starling.errors import NotFound, TooLarge, Unprocessable
 from starling.graph import service as graph
 from starling.media import service as media
-from starling.web.deps import CsrfForm, Viewer
+from starling.web.deps import CsrfForm, Viewer, WebSessionId
 from starling.web.pages import page, redirect, web_router
 from starling.web.people import MISSING_AVATAR, MISSING_HEADER, image_url, person
 
@@ -43,7 +43,7 @@ SETTINGS_SECTIONS = (
     SettingsSection("privacy", "Privacy", "/settings/privacy"),
     SettingsSection("mutes", "Muted accounts", "/settings/mutes"),
     SettingsSection("blocks", "Blocked accounts", "/settings/blocks"),
-    SettingsSection("applications", "Apps", "/settings/applications"),
+    SettingsSection("applications", "Apps and browsers", "/settings/applications"),
 )
 TEXT_GUARD = 10_000  # far above every real limit: the service says what the real one is
 LIST_PAGE = 40
@@ -248,10 +248,12 @@ async def unblock(account_id: int, session: WriteSession, viewer: Viewer, form: 
 # --- authorised apps -----------------------------------------------------------------------------------
 
 @router.get("/settings/applications")
-async def applications(request: Request, session: ReadSession, viewer: Viewer) -> Response:
+async def applications(request: Request, session: ReadSession, viewer: Viewer, current: WebSessionId) -> Response:
     granted = await authorizations.authorizations(session, viewer.id)
-    return await settings_page(request, "settings/applications.html", section="applications", title="Apps",
-                               authorizations=granted, done=request.query_params.get("done") == "1")
+    browsers = await authorizations.browser_sessions(session, viewer.id)
+    return await settings_page(request, "settings/applications.html", section="applications",
+                               title="Apps and browsers", authorizations=granted, browsers=browsers,
+                               current_session=current, done=request.query_params.get("done"))
 
 
 @router.post("/settings/applications/{application}/revoke")
@@ -261,4 +263,14 @@ async def revoke(application: str, session: WriteSession, viewer: Viewer, form: 
     if application != "none" and application_id is None:
         raise NotFound()
     await authorizations.revoke_authorization(session, viewer.id, application_id)
-    return redirect("/settings/applications?done=1")
+    return redirect("/settings/applications?done=app")
+
+
+@router.post("/settings/browsers/{session_id:int}/sign_out")
+async def sign_out_browser(session_id: int, session: WriteSession, viewer: Viewer, current: WebSessionId,
+                           form: CsrfForm) -> Response:
+    """Sign another browser out (this one signs out with the button in the navigation)."""
+    if session_id == current or session_id >= 2**63:
+        raise NotFound()
+    await authorizations.end_browser_session(session, viewer.id, session_id)
+    return redirect("/settings/applications?done=browser")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 
+import httpx
 import pytest
 from PIL import Image
 
@@ -46,7 +47,7 @@ async def test_settings_pages_need_a_session(client, cast, path):
 
 @pytest.mark.parametrize("path", ["/settings/profile", "/settings/account/email", "/settings/privacy",
                                   "/settings/mutes/1/unmute", "/settings/blocks/1/unblock",
-                                  "/settings/applications/none/revoke"])
+                                  "/settings/applications/none/revoke", "/settings/browsers/1/sign_out"])
 async def test_settings_forms_refuse_a_missing_or_wrong_csrf_token(client, cast, path):
     await sign_in(client, cast.alice)
     assert (await client.post(path, data={"display_name": "Forged"})).status_code == 403
@@ -182,3 +183,26 @@ async def test_one_cannot_revoke_someone_elses_app(client, cast):
     assert (await client.post("/settings/applications/none/revoke", data={"csrf_token": token})).status_code == 303
     assert (await client.get("/api/v1/accounts/verify_credentials", headers=cast.alice.headers)).status_code == 200
     assert (await client.get("/api/v1/accounts/verify_credentials", headers=cast.bob.headers)).status_code == 401
+
+
+async def test_other_browsers_are_listed_and_signed_out(client, app, cast):
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                 headers={"User-Agent": "Phone <Browser>"}) as phone, \
+            httpx.AsyncClient(transport=transport, base_url="http://testserver") as eves:
+        await sign_in(phone, cast.alice)
+        eve_token = await sign_in(eves, cast.eve)
+        token = await sign_in(client, cast.alice)
+        page = await client.get("/settings/applications")
+        assert "Phone &lt;Browser&gt;" in page.text and "This browser" in page.text
+        ids = re.findall(r"/settings/browsers/(\d+)/sign_out", page.text)
+        assert len(ids) == 1
+        # Eve cannot sign alice's phone out; alice can.
+        assert (await eves.post(f"/settings/browsers/{ids[0]}/sign_out",
+                                data={"csrf_token": eve_token})).status_code == 404
+        assert (await phone.get("/settings/account")).status_code == 200
+        done = await client.post(f"/settings/browsers/{ids[0]}/sign_out", data={"csrf_token": token})
+        assert done.status_code == 303
+        assert (await phone.get("/settings/account")).status_code == 303
+        assert (await client.get("/settings/account")).status_code == 200
+        assert "That browser is signed out." in (await client.get(done.headers["location"])).text
