@@ -392,3 +392,17 @@ def test_the_phone_menu_reaches_every_page(new_page, person):
     page.get_by_role("link", name="More").click()
     page.locator("main").get_by_role("button", name="Sign out").click()
     page.get_by_role("link", name="Create an account").wait_for()  # the front page, signed out
+
+
+def test_scrolling_down_loads_older_posts(new_page, person):
+    prolific = person(unique("prolific"))
+    for n in range(25):
+        prolific.post(f"Tally number {n:02d}")
+    page = new_page()
+    page.goto(f"/@{prolific.username}")
+    assert page.locator("article.status").count() == 20
+    assert page.locator("article.status", has_text="Tally number 00").count() == 0
+    page.locator(".load-more").scroll_into_view_if_needed()
+    page.locator("article.status", has_text="Tally number 00").wait_for()
+    assert page.locator("article.status").count() == 25
+    assert "max_id" not in page.url  # loaded in place
