@@ -41,6 +41,15 @@ async def _target(session: AsyncSession, actor: Account, account_id: int, verb: 
     return account
 
 
+async def get_account(session: AsyncSession, actor: Account, account_id: int) -> Account:
+    """One account, for an admin; NotFound when there is none."""
+    require_admin(actor)
+    account = await repository.by_id(session, account_id)
+    if account is None:
+        raise NotFound()
+    return account
+
+
 async def find_accounts(session: AsyncSession, actor: Account, *, query: str = "", status: str = "all",
                         max_id: int | None = None, limit: int = PAGE_SIZE) -> list[Account]:
     """A page of accounts for the admin list, newest first, matched on username, display name or email."""

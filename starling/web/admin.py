@@ -173,6 +173,14 @@ def _with(url: str, **values: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}{urlencode(values)}"
 
 
+@router.get("/admin/accounts/{account_id:int}/reset_password")
+async def confirm_reset(account_id: int, request: Request, session: ReadSession, viewer: AdminViewer) -> Response:
+    """A password reset cannot be undone: the admin confirms it on its own page first."""
+    account = await accounts_admin.get_account(session, viewer, _account_id(account_id))
+    return await admin_page(request, "admin/confirm_reset.html", section="accounts", title="Reset a password",
+                            account=account)
+
+
 @router.post("/admin/accounts/{account_id:int}/{action}")
 async def account_action(account_id: int, action: str, request: Request, session: WriteSession,
                          viewer: AdminViewer, form: CsrfForm) -> Response:

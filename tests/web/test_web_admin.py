@@ -48,6 +48,9 @@ async def test_admin_forms_refuse_other_people_and_forged_requests(client, ctx, 
     refused = await client.post(f"/admin/accounts/{cast.bob.id}/suspend", data={"csrf_token": token})
     assert refused.status_code == 404
     assert (await client.post("/admin/settings", data={"csrf_token": token, "title": "Mine"})).status_code == 404
+    assert (await client.get(f"/admin/accounts/{cast.bob.id}/reset_password")).status_code == 404
+    assert (await client.post(f"/admin/accounts/{cast.bob.id}/reset_password",
+                              data={"csrf_token": token})).status_code == 404
     await client.post("/auth/sign_out", data={"csrf_token": token})
     await sign_in(client, cast.admin)
     for missing in ({}, {"csrf_token": "0" * 64}):
@@ -145,7 +148,7 @@ async def test_accounts_list_reads_a_fixed_number_of_queries(client, ctx, cast, 
     finally:
         for engine in engines:
             event.remove(engine, "before_cursor_execute", count)
-    assert many_page.text.count("/reset_password") == 19
+    assert many_page.text.count("/reset_password") == 19  # every account but the admin's own
     assert many == few
 
 
@@ -187,6 +190,9 @@ async def test_back_never_leaves_the_accounts_list(client, cast):
 
 async def test_reset_password_shows_a_one_time_password_that_works(client, ctx, cast):
     token = await sign_in(client, cast.admin)
+    confirm = await client.get(f"/admin/accounts/{cast.eve.id}/reset_password")
+    assert confirm.status_code == 200 and "Reset the password" in confirm.text
+    assert (await client.get("/admin/accounts/123/reset_password")).status_code == 404
     response = await client.post(f"/admin/accounts/{cast.eve.id}/reset_password", data={"csrf_token": token})
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
