@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import event
+
 TOKEN = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
 
@@ -90,3 +92,37 @@ async def test_someone_elses_list_is_not_found_and_forged_forms_are_refused(clie
         assert (await client.post(path, data={"csrf_token": token, **data})).status_code == 404
     api = (await client.get(f"/api/v1/lists/{list_id}", headers=cast.alice.headers)).json()
     assert api["title"] == "Private list"
+
+
+async def test_the_list_edit_page_reads_a_fixed_number_of_queries(client, ctx, cast, make_account):
+    token = await sign_in(client, cast.alice)
+    list_id = await create_list(client, token, "Many")
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    async def add_members(names: list[str]) -> None:
+        for name in names:
+            member = await make_account(name)
+            await client.post(f"/api/v1/accounts/{member.id}/follow", headers=cast.alice.headers)
+            await client.post(f"/lists/{list_id}/members", data={"csrf_token": token, "account_id": member.id})
+
+    async def measure() -> int:
+        statements.clear()
+        engines = {ctx.db.read_engine.sync_engine, ctx.db.write_engine.sync_engine}
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", count)
+        try:
+            page = await client.get(f"/lists/{list_id}/edit", params={"q": "m"})
+        finally:
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", count)
+        assert page.status_code == 200
+        return len(statements)
+
+    await add_members(["m0"])
+    few = await measure()
+    await add_members([f"m{n}" for n in range(1, 8)])
+    many = await measure()
+    assert many == few

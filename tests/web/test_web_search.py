@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import event
 
 TOKEN = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
@@ -125,3 +126,36 @@ async def test_a_bookmarked_post_that_became_invisible_is_not_shown(client, cast
     await client.post(f"/api/v1/accounts/{cast.bob.id}/unfollow", headers=cast.alice.headers)
     await sign_in(client, cast.alice)
     assert "Followers only, for now" not in (await client.get("/bookmarks")).text
+
+
+async def test_the_search_page_reads_a_fixed_number_of_queries(client, ctx, cast, make_account, drain):
+    await sign_in(client, cast.alice)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    async def measure() -> int:
+        statements.clear()
+        engines = {ctx.db.read_engine.sync_engine, ctx.db.write_engine.sync_engine}
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", count)
+        try:
+            page = await client.get("/search", params={"q": "wren"})
+        finally:
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", count)
+        assert page.status_code == 200
+        return len(statements)
+
+    async def more_wrens(start: int, n: int) -> None:
+        for i in range(start, start + n):
+            wren = await make_account(f"wren{i}")
+            await post(client, wren, f"wren song number {i} #wren")
+        await drain()
+
+    await more_wrens(0, 1)
+    few = await measure()
+    await more_wrens(1, 5)
+    many = await measure()
+    assert many == few
