@@ -53,8 +53,9 @@ async def index(request: Request, ctx: Ctx, session: ReadSession, viewer: Viewer
     max_id = ids.parse_id(request.query_params.get("max_id"))
     found = await notifications.list_notifications(session, viewer.id, Page(max_id=max_id, limit=PAGE_SIZE),
                                                    types=FILTERS[show])
-    if max_id is None and found.first_id is not None:
-        # Read now: the badge rendered with this page already counts from here.
+    if show == "all" and max_id is None and found.first_id is not None:
+        # Read now (only from the full list: the mentions tab leaves the rest unread). The badge
+        # rendered with this page already counts from here.
         async with ctx.db.write() as writing:
             await notifications.mark_read(writing, viewer.id, found.first_id)
     items = await _items(session, ctx, viewer.id, found.items)

@@ -60,6 +60,7 @@ async def test_mentions_tab_shows_only_mentions(client, cast, drain):
     await sign_in(client, cast.alice)
     page = await client.get("/notifications?show=mentions")
     assert "mentioned you" in page.text and "followed you" not in page.text
+    assert BADGE.search(page.text) is not None  # the follow is still unread
 
 
 async def test_follow_requests_are_answered_from_the_notification(client, cast, drain):
