@@ -33,7 +33,9 @@ def _missing(what: str) -> None:
     pytest.skip(f"{what} is missing (make browser)")
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps its event loop marked as running in this thread
+# while it is open, and the async tests that follow a browser module need asyncio to themselves.
+@pytest.fixture(scope="module")
 def chromium():
     if not CHROMIUM.exists():
         _missing("/usr/bin/chromium")
