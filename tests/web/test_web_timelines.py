@@ -204,3 +204,14 @@ async def test_a_page_costs_the_same_few_queries_whatever_its_length(client, cas
     many = await count_queries()
     assert many <= few + 2, (few, many)
     assert many < 40
+
+
+async def test_profile_shows_bio_and_fields_escaped(client, cast):
+    response = await client.patch("/api/v1/accounts/update_credentials", headers=cast.bob.headers, data={
+        "display_name": "Bob <b>Bold</b>", "note": "Birder. <script>alert(1)</script>",
+        "fields_attributes[0][name]": "Site <i>", "fields_attributes[0][value]": "https://bob.example"})
+    assert response.status_code == 200, response.text
+    page = (await client.get("/@bob")).text
+    assert "Bob &lt;b&gt;Bold&lt;/b&gt;" in page
+    assert "<script>alert" not in page and "Birder." in page
+    assert "Site &lt;i&gt;" in page and 'href="https://bob.example"' in page
