@@ -68,6 +68,7 @@ async def test_overview_shows_the_instance_counts(client, cast):
     assert response.status_code == 200
     text = response.text
     assert "<dt>Accounts</dt><dd>5</dd>" in text
+    assert "Sign-up: anyone can sign up" in text
     assert "Recent weeks" in text and text.count("<tr>") >= 5
     for section in ("Overview", "Instance settings", "Accounts"):
         assert f">{section}</a>" in text
