@@ -8,7 +8,7 @@ Other modules add sections to it (see docs/web.md):
 
     @router.get("/admin/reports")
     async def reports(request: Request, viewer: AdminViewer) -> Response:
-        return await admin_page(request, "admin/reports.html", section="reports", ...)
+        return await admin_page(request, viewer, "admin/reports.html", section="reports", ...)
 
 and the template extends "admin/layout.html", filling `{% block admin_content %}`.
 """
@@ -39,23 +39,25 @@ router = web_router()
 @dataclass(frozen=True)
 class AdminSection:
     """One entry of the admin navigation: `key` names it for `admin_page(section=...)`, `path` is where
-    its page lives, and `order` places it (lower first)."""
+    its page lives, `order` places it (lower first), and `moderators` shows it to moderators as well as
+    admins (its routes then take `ModeratorViewer`)."""
 
     key: str
     title: str
     path: str
     order: int = 100
+    moderators: bool = False
 
 
 ADMIN_SECTIONS: list[AdminSection] = []
 
 
-def add_section(key: str, title: str, path: str, *, order: int = 100) -> AdminSection:
+def add_section(key: str, title: str, path: str, *, order: int = 100, moderators: bool = False) -> AdminSection:
     """Register a section of the admin area (once per key; a module imported twice changes nothing)."""
     for existing in ADMIN_SECTIONS:
         if existing.key == key:
             return existing
-    section = AdminSection(key=key, title=title, path=path, order=order)
+    section = AdminSection(key=key, title=title, path=path, order=order, moderators=moderators)
     ADMIN_SECTIONS.append(section)
     ADMIN_SECTIONS.sort(key=lambda s: (s.order, s.title))
     return section
@@ -72,14 +74,29 @@ async def _admin(viewer: Viewer) -> Account:
     return viewer
 
 
+async def _moderator(viewer: Viewer) -> Account:
+    if not viewer.is_moderator:
+        raise NotFound("Page not found")
+    return viewer
+
+
 AdminViewer = Annotated[Account, Depends(_admin)]
+ModeratorViewer = Annotated[Account, Depends(_moderator)]  # admins and moderators
 
 
-async def admin_page(request: Request, template: str, *, section: str, status_code: int = 200,
+def sections_for(viewer: Account | None) -> list[AdminSection]:
+    """The sections this person's role opens, in navigation order."""
+    if viewer is None or not viewer.is_moderator:
+        return []
+    return [s for s in ADMIN_SECTIONS if viewer.is_admin or s.moderators]
+
+
+async def admin_page(request: Request, viewer: Account, template: str, *, section: str, status_code: int = 200,
                      no_store: bool = False, **context) -> Response:
-    """A page of the admin area: `template` extends admin/layout.html, `section` marks the current entry."""
+    """A page of the admin area for `viewer`: `template` extends admin/layout.html, `section` marks the
+    current entry, and the navigation lists the sections the viewer's role opens."""
     return await page(request, template, status_code=status_code, no_store=no_store,
-                      admin_sections=list(ADMIN_SECTIONS), admin_section=section, **context)
+                      admin_sections=sections_for(viewer), admin_section=section, **context)
 
 
 # --- overview ------------------------------------------------------------------------------------------
@@ -88,7 +105,7 @@ async def admin_page(request: Request, template: str, *, section: str, status_co
 async def overview(request: Request, session: ReadSession, viewer: AdminViewer) -> Response:
     facts = await accounts_admin.overview(session, viewer)
     weeks = [dict(week, start=datetime.fromtimestamp(int(week["week"]), UTC)) for week in facts.weeks]
-    return await admin_page(request, "admin/overview.html", section="overview", title="Overview",
+    return await admin_page(request, viewer, "admin/overview.html", section="overview", title="Overview",
                             counts=facts.accounts, weeks=weeks)
 
 
@@ -104,18 +121,18 @@ def _settings_form(options: instance_settings.InstanceSettings) -> dict[str, str
             "max_characters": str(options.max_characters), "contact_email": options.contact_email}
 
 
-async def _settings_page(request: Request, form: dict[str, str], errors: dict[str, str], *,
+async def _settings_page(request: Request, viewer: Account, form: dict[str, str], errors: dict[str, str], *,
                          saved: bool = False, status_code: int = 200) -> Response:
-    return await admin_page(request, "admin/settings.html", section="settings", title="Instance settings",
-                            form=form, errors=errors, saved=saved, modes=instance_settings.REGISTRATION_MODES,
-                            status_code=status_code)
+    return await admin_page(request, viewer, "admin/settings.html", section="settings",
+                            title="Instance settings", form=form, errors=errors, saved=saved,
+                            modes=instance_settings.REGISTRATION_MODES, status_code=status_code)
 
 
 @router.get("/admin/settings")
 async def settings_form(request: Request, ctx: Ctx, session: ReadSession, viewer: AdminViewer) -> Response:
     options = await instance_settings.get_instance_settings(session, ctx.settings)
     saved = request.query_params.get("saved") == "1"
-    return await _settings_page(request, _settings_form(options), {}, saved=saved)
+    return await _settings_page(request, viewer, _settings_form(options), {}, saved=saved)
 
 
 @router.post("/admin/settings")
@@ -126,7 +143,7 @@ async def settings_save(request: Request, session: WriteSession, viewer: AdminVi
     except Unprocessable as exc:
         errors = {key: f"{SETTING_LABELS.get(key, key)} {problems[0]['description']}"
                   for key, problems in (exc.details or {}).items()}
-        return await _settings_page(request, typed, errors, status_code=422)
+        return await _settings_page(request, viewer, typed, errors, status_code=422)
     return redirect("/admin/settings?saved=1")
 
 
@@ -151,7 +168,7 @@ async def accounts(request: Request, session: ReadSession, viewer: AdminViewer) 
     found = found[:accounts_admin.PAGE_SIZE]
     done = params.str("done", max_length=20)
     done_name = params.str("who", max_length=30)
-    return await admin_page(request, "admin/accounts.html", section="accounts", title="Accounts",
+    return await admin_page(request, viewer, "admin/accounts.html", section="accounts", title="Accounts",
                             accounts=found, query=query, status=status, filters=accounts_admin.ACCOUNT_FILTERS,
                             next_max_id=found[-1].id if more else None,
                             done=DONE.get(done or ""), done_name=done_name)
@@ -177,8 +194,8 @@ def _with(url: str, **values: str) -> str:
 async def confirm_reset(account_id: int, request: Request, session: ReadSession, viewer: AdminViewer) -> Response:
     """A password reset cannot be undone: the admin confirms it on its own page first."""
     account = await accounts_admin.get_account(session, viewer, _account_id(account_id))
-    return await admin_page(request, "admin/confirm_reset.html", section="accounts", title="Reset a password",
-                            account=account)
+    return await admin_page(request, viewer, "admin/confirm_reset.html", section="accounts",
+                            title="Reset a password", account=account)
 
 
 @router.post("/admin/accounts/{account_id:int}/{action}")
@@ -196,5 +213,5 @@ async def account_action(account_id: int, action: str, request: Request, session
 async def _reset_password(request: Request, session, viewer: Account, account_id: int) -> Response:
     account, password = await accounts_admin.reset_password(session, viewer, account_id)
     # Shown once, never stored in the clear, never cached.
-    return await admin_page(request, "admin/password_reset.html", section="accounts", title="Password reset",
-                            account=account, password=password, no_store=True)
+    return await admin_page(request, viewer, "admin/password_reset.html", section="accounts",
+                            title="Password reset", account=account, password=password, no_store=True)

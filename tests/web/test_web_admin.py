@@ -8,7 +8,9 @@ import re
 
 import httpx
 import pytest
+from fastapi import Request
 from sqlalchemy import event
+from starlette.responses import Response
 
 from starling.accounts import instance as instance_settings
 from starling.accounts.models import Account
@@ -225,6 +227,27 @@ async def test_user_text_is_escaped_in_the_admin_pages(client, ctx, cast):
     listed = await client.get("/admin/accounts")
     assert "<script>alert(1)</script>" not in listed.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in listed.text
+
+
+async def test_moderators_see_only_the_sections_open_to_them(client, cast, make_account):
+    moderator = await make_account("mod", role="moderator")
+    before = list(web_admin.ADMIN_SECTIONS)
+    web_admin.add_section("queue-test", "Queue", "/admin/queue-test", order=30, moderators=True)
+
+    @web_admin.router.get("/admin/queue-test")
+    async def queue(request: Request, viewer: web_admin.ModeratorViewer) -> Response:
+        return await web_admin.admin_page(request, viewer, "admin/layout.html", section="queue-test", title="Queue")
+
+    try:
+        client._transport.app.include_router(web_admin.router)
+        await sign_in(client, moderator)
+        page = await client.get("/admin/queue-test")
+        assert page.status_code == 200 and ">Queue</a>" in page.text and ">Accounts</a>" not in page.text
+        assert (await client.get("/admin/accounts")).status_code == 404
+    finally:
+        web_admin.ADMIN_SECTIONS[:] = before
+        web_admin.router.routes[:] = [r for r in web_admin.router.routes if r.path != "/admin/queue-test"]
+    assert web_admin.sections_for(None) == []
 
 
 def test_sections_register_once_and_sort_by_order():
