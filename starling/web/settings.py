@@ -134,10 +134,10 @@ async def profile_save(request: Request, ctx: Ctx, session: WriteSession, viewer
     try:
         accounts.check_profile_changes(changes)
         for kind in ("avatar", "header"):
-            data = await _read_image(ctx, form.file(kind))
-            if data is None:
-                continue
             try:
+                data = await _read_image(ctx, form.file(kind))
+                if data is None:
+                    continue
                 key = await asyncio.to_thread(media.store_profile_image, ctx, data, kind)
             except (Unprocessable, TooLarge) as exc:
                 errors[kind] = f"{PROFILE_LABELS[kind]}: {exc.message}"

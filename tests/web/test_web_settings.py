@@ -92,6 +92,14 @@ async def test_a_bad_image_is_reported_beside_its_field(client, cast):
     assert me["display_name"] == ""
 
 
+async def test_a_too_large_image_is_reported_beside_its_field(client, ctx, cast, monkeypatch):
+    monkeypatch.setattr(ctx.settings, "media_max_bytes", 1_000)
+    token = await sign_in(client, cast.alice)
+    response = await client.post("/settings/profile", data={"csrf_token": token, "display_name": "Al"},
+                                 files={"avatar": ("big.png", png(400, 400) + b"\0" * 2_000, "image/png")})
+    assert response.status_code == 422 and 'id="e-avatar"' in response.text and "too large" in response.text
+
+
 async def test_email_change_needs_the_current_password(client, ctx, cast):
     token = await sign_in(client, cast.alice)
     wrong = await client.post("/settings/account/email", data={
