@@ -177,4 +177,4 @@ async def show(username: str, status_id: int, request: Request, ctx: Ctx, sessio
                       default_visibility=focus["visibility"] if focus["visibility"] != "public"
                       else viewer.default_privacy)
     return await page(request, "status.html", ancestors=items[:len(ancestors)], focus=focus,
-                      descendants=items[len(ancestors) + 1:], reply_to=focus["id"], **values)
+                      descendants=items[len(ancestors) + 1:], reply_to=focus["id"], in_thread=True, **values)
