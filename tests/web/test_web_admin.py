@@ -211,10 +211,12 @@ async def test_reset_password_shows_a_one_time_password_that_works(client, ctx, 
 async def test_approving_a_pending_account_lets_it_in(client, ctx, cast, make_account):
     pending = await make_account("newcomer")
     async with ctx.db.write() as session:
-        (await session.get(Account, pending.id)).approved = False
+        row = await session.get(Account, pending.id)
+        row.approved, row.registration_reason = False, "I ring <b>bells</b> for birds"
     token = await sign_in(client, cast.admin)
     listed = await client.get("/admin/accounts", params={"status": "pending"})
     assert "@newcomer</a>" in listed.text and "Awaiting approval" in listed.text
+    assert "I ring &lt;b&gt;bells&lt;/b&gt; for birds" in listed.text
     response = await client.post(f"/admin/accounts/{pending.id}/approve", data={"csrf_token": token})
     assert response.status_code == 303
     assert (await account_row(ctx, pending.id)).approved is True
