@@ -31,6 +31,9 @@ async def start(session: AsyncSession, settings: Settings, account_id: int, *, u
     """Open a session for `account_id`; returns the secret token for the cookie."""
     raw = tokens.new_secret()
     now = clock.utcnow_naive()
+    # This account's sessions that have run out are forgotten here (nothing else sweeps them).
+    await session.execute(delete(WebSession).where(WebSession.account_id == account_id,
+                                                   WebSession.expires_at <= now))
     session.add(WebSession(id=ids.new_id(), token_hash=tokens.digest(raw), account_id=account_id, created_at=now,
                            last_seen_at=now, expires_at=now + _lifetime(settings),
                            user_agent=user_agent[:MAX_USER_AGENT]))

@@ -62,6 +62,8 @@ async def sign_in(request: Request, ctx: Ctx, session: WriteSession, form: CsrfF
     reason = service.unusable_reason(account)
     if reason:
         return await again(reason + ".", 403)
+    # A sign-in always starts a new session; the one this browser held (if any) ends.
+    await sessions.end(session, request.cookies.get(SESSION_COOKIE))
     raw = await sessions.start(session, ctx.settings, account.id,
                                user_agent=request.headers.get("user-agent", ""))
     response = redirect(next_path)

@@ -150,3 +150,26 @@ async def test_sign_up_under_approval_waits_and_closed_refuses(client, ctx):
         await set_instance_setting(session, "registrations", "closed")
     closed = await client.post("/auth/sign_up", data={**data, "username": "late", "email": "late@example.com"})
     assert closed.status_code == 403 and "Sign-up is closed" in closed.text
+
+
+async def test_signing_in_again_replaces_the_old_session(client, cast, ctx):
+    from sqlalchemy import func, select
+
+    from starling.accounts.models import WebSession
+
+    await sign_in(client, "alice")
+    first = client.cookies[SESSION_COOKIE]
+    token = await csrf_of(client, "/home")  # signed in, the sign-in page redirects home
+    await client.post("/auth/sign_in", data={"csrf_token": token, "username": "bob",
+                                             "password": "correct horse battery"})
+    assert client.cookies[SESSION_COOKIE] != first
+    async with ctx.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(WebSession)) == 1
+
+
+async def test_guessing_passwords_is_throttled(client, cast, ctx):
+    for _ in range(ctx.settings.login_failures_per_account):
+        assert (await sign_in(client, "alice", "wrong guess")).status_code == 401
+    throttled = await sign_in(client, "alice")
+    assert throttled.status_code == 429 and "Too many sign-in attempts" in throttled.text
+    assert int(throttled.headers["Retry-After"]) > 0
