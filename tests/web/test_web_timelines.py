@@ -215,3 +215,33 @@ async def test_profile_shows_bio_and_fields_escaped(client, cast):
     assert "Bob &lt;b&gt;Bold&lt;/b&gt;" in page
     assert "<script>alert" not in page and "Birder." in page
     assert "Site &lt;i&gt;" in page and 'href="https://bob.example"' in page
+
+
+async def test_a_thread_page_costs_the_same_few_queries_however_many_replies(client, cast, ctx):
+    root = await post_as(client, cast.alice, "a question")
+    await post_as(client, cast.bob, "@alice first answer", in_reply_to_id=root["id"])
+    await sign_in(client, "eve")
+
+    async def count() -> int:
+        seen = []
+
+        def note(*_args):
+            seen.append(1)
+
+        engines = {ctx.db.read_engine.sync_engine, ctx.db.write_engine.sync_engine}
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", note)
+        try:
+            response = await client.get(f"/@alice/{root['id']}")
+        finally:
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", note)
+        assert response.status_code == 200
+        return len(seen)
+
+    few = await count()
+    for n in range(12):
+        who = cast.carol if n % 2 else cast.bob
+        await post_as(client, who, f"@alice answer {n} #t{n}", in_reply_to_id=root["id"])
+    many = await count()
+    assert many <= few + 2, (few, many)
