@@ -27,7 +27,7 @@ from starling.errors import StarlingError
 from starling.notifications import service as notifications
 from starling.web import csrf
 from starling.web.deps import SignInRequired, here, secret_of, sign_in_url, signed_in
-from starling.web.templating import PAGE_HEADERS, render_text
+from starling.web.templating import PAGE_HEADERS, content_security_policy, render_text
 
 UNREAD_LIMIT = 100  # the badge says "99+" beyond this
 
@@ -52,6 +52,7 @@ def csrf_token(request: Request) -> str:
 def _respond(request: Request, body: str, status_code: int, headers: dict[str, str] | None,
              no_store: bool) -> HTMLResponse:
     all_headers = dict(PAGE_HEADERS)
+    all_headers["Content-Security-Policy"] = content_security_policy(request.app.state.ctx.settings.base_url)
     # Pages differ for signed-in people and for htmx requests: never share them through a cache.
     all_headers["Cache-Control"] = "no-store" if no_store else "private, no-cache"
     all_headers["Vary"] = "Cookie, HX-Request"

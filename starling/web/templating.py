@@ -22,10 +22,16 @@ _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoesc
 # pages may not be framed (a consent page in a frame is a clickjacking target). No form-action: it would
 # stop the browser following the OAuth redirect to an app's custom scheme. blob: lets the compose box
 # preview an image before it is uploaded.
+def content_security_policy(media_origin: str = "") -> str:
+    """The pages' CSP; `media_origin` (the configured base URL) is where avatars and media are linked
+    from, which differs from 'self' when the site is opened under another name (127.0.0.1 vs localhost)."""
+    images = f"'self' {media_origin} data: blob:" if media_origin else "'self' data: blob:"
+    return (f"default-src 'none'; script-src 'self'; style-src 'self'; img-src {images}; connect-src 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'")
+
+
 PAGE_HEADERS = {
-    "Content-Security-Policy": ("default-src 'none'; script-src 'self'; style-src 'self'; "
-                                "img-src 'self' data: blob:; connect-src 'self'; "
-                                "frame-ancestors 'none'; base-uri 'none'"),
+    "Content-Security-Policy": content_security_policy(),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",

@@ -173,3 +173,12 @@ async def test_guessing_passwords_is_throttled(client, cast, ctx):
     throttled = await sign_in(client, "alice")
     assert throttled.status_code == 429 and "Too many sign-in attempts" in throttled.text
     assert int(throttled.headers["Retry-After"]) > 0
+
+
+async def test_pages_allow_scripts_only_from_the_site(client):
+    page = await client.get("/auth/sign_in")
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert "img-src 'self' http://testserver data: blob:" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "<script>" not in page.text  # no inline script anywhere
