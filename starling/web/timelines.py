@@ -72,4 +72,4 @@ async def explore(request: Request, ctx: Ctx, session: ReadSession, viewer: Opti
             for tag, history in await trends.trending_tags(session, scope=ctx.db.url, limit=EXPLORE_TAGS)]
     return await feed.timeline_response(
         request, "timeline.html", items, None, heading="Explore", subheading="Trending now", sidebar=True,
-        trending_tags=tags, feed_label="Trending posts", empty_text="Nothing is trending yet.")
+        trending_tags=tags, feed_label="Trending posts", empty_text="Nothing is trending yet.", hide_end=True)
