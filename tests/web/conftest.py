@@ -62,7 +62,7 @@ def new_page(chromium, live):
     def make(viewport: dict | None = None, *, bypass_csp: bool = False, color_scheme: str = "light"):
         context = chromium.new_context(viewport=viewport or DESKTOP, base_url=live.base_url, bypass_csp=bypass_csp,
                                        reduced_motion="reduce", color_scheme=color_scheme)
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(30_000)
         contexts.append(context)
         return context.new_page()
 

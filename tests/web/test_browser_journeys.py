@@ -40,7 +40,7 @@ def an_image(tmp_path) -> str:
     return str(path)
 
 
-def after_jobs(page, selector: str, text: str | None = None, attempts: int = 30):
+def after_jobs(page, selector: str, text: str | None = None, attempts: int = 60):
     """Reload until what a background job writes (a home feed merge, a notification) shows up."""
     for _ in range(attempts):
         found = page.locator(selector, has_text=text) if text else page.locator(selector)
@@ -379,7 +379,7 @@ def test_new_posts_arrive_without_a_reload(new_page, person):
     page.evaluate("window.__same_page = true")
     friend.post("Fresh news from the feeder")
     arrived = page.locator("article.status", has_text="Fresh news from the feeder")
-    for _ in range(40):  # the poller also asks when the tab regains focus; fan-out is a background job
+    for _ in range(80):  # the poller also asks when the tab regains focus; fan-out is a background job
         page.evaluate("window.dispatchEvent(new Event('focus'))")
         page.wait_for_timeout(500)
         if arrived.count():
