@@ -209,6 +209,13 @@ def test_keyboard_only_posting(new_page, person):
     page.keyboard.press("Enter")
     mine.locator("button.fav[aria-pressed=true]").wait_for()
     assert page.evaluate("document.activeElement.classList.contains('fav')")
+    # j and k move between posts; n goes back to the compose box.
+    page.keyboard.press("j")
+    assert page.evaluate("document.activeElement.matches('article.status')")
+    page.keyboard.press("k")
+    assert "Typed without a mouse" in page.evaluate("document.activeElement.textContent")
+    page.keyboard.press("n")
+    assert page.evaluate("document.activeElement.id") == "compose-text"
 
 
 def test_a_script_in_a_post_never_runs(new_page, person):

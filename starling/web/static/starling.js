@@ -47,6 +47,28 @@
     });
   }
 
+  // j / k move between posts, n jumps to the compose box (not while typing in a field).
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    var target = event.target;
+    if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+    if (event.key === "n") {
+      var box = document.getElementById("compose-text");
+      if (box) { event.preventDefault(); box.focus(); }
+      return;
+    }
+    if (event.key !== "j" && event.key !== "k") return;
+    var posts = Array.from(document.querySelectorAll("article.status"));
+    if (!posts.length) return;
+    var current = target.closest ? target.closest("article.status") : null;
+    var index = posts.indexOf(current);
+    var next = event.key === "j" ? index + 1 : (index < 0 ? 0 : index - 1);
+    next = Math.max(0, Math.min(posts.length - 1, next));
+    event.preventDefault();
+    posts[next].focus();
+    posts[next].scrollIntoView({block: "nearest"});
+  });
+
   document.addEventListener("DOMContentLoaded", function () { wire(document); });
   document.addEventListener("htmx:load", function (event) { wire(event.target); });
 })();
