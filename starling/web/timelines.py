@@ -10,12 +10,13 @@ from starling.accounts import instance as instance_settings
 from starling.api.deps import Ctx, ReadSession
 from starling.api.pagination import Page
 from starling.graph import repository as graph
+from starling.notifications import service as notifications
 from starling.posts import service as posts
 from starling.search import trends
 from starling.timelines import service as timelines
 from starling.web import feed
 from starling.web.deps import OptionalViewer, Viewer
-from starling.web.pages import fragment, web_router
+from starling.web.pages import UNREAD_LIMIT, fragment, web_router
 
 router = web_router()
 
@@ -42,11 +43,14 @@ async def home(request: Request, ctx: Ctx, session: ReadSession, viewer: Viewer)
 
 
 @router.get("/home/new")
-async def home_new(request: Request, ctx: Ctx, viewer: Viewer, since_id: int = 0) -> Response:
-    """Posts newer than `since_id`, placed above the feed, and the poller that asks again later."""
+async def home_new(request: Request, ctx: Ctx, session: ReadSession, viewer: Viewer, since_id: int = 0) -> Response:
+    """Posts newer than `since_id`, placed above the feed, the poller that asks again later, and the
+    navigation's unread badge brought up to date."""
     items, first_id, _ = await feed.home_cards(ctx, viewer.id, Page(since_id=since_id, limit=NEW_POSTS_LIMIT))
     newest = first_id if first_id is not None else since_id
-    return await fragment(request, "_new_posts.html", items=items, poll_url=f"/home/new?since_id={newest}")
+    unread = await notifications.unread_count(session, viewer.id, limit=UNREAD_LIMIT)
+    return await fragment(request, "_new_posts.html", items=items, poll_url=f"/home/new?since_id={newest}",
+                          unread_notifications=unread)
 
 
 @router.get("/local")
