@@ -40,8 +40,10 @@ def _id(raw: str | int | None) -> int:
 
 
 def _draft(form: Params) -> dict[str, str]:
-    return {name: form.str(name, "", max_length=MAX_TEXT) or ""
-            for name in ("status", "spoiler_text", "visibility", "description")}
+    draft = {name: form.str(name, "", max_length=MAX_TEXT) or ""
+             for name in ("status", "spoiler_text", "visibility", "description")}
+    draft["sensitive"] = "1" if form.bool("sensitive", False) else ""
+    return draft
 
 
 async def _compose_again(request: Request, viewer, draft: dict, message: str, reply_to: int | None) -> Response:
@@ -74,6 +76,7 @@ async def create(request: Request, ctx: Ctx, viewer: Viewer, form: CsrfForm) -> 
             await posts.create_status(
                 session, ctx.settings, account_id=viewer.id, text=draft["status"],
                 spoiler_text=draft["spoiler_text"], visibility=draft["visibility"] or None,
+                sensitive=True if draft["sensitive"] else None,
                 in_reply_to_id=reply_to, media_ids=media_ids)
     except (Unprocessable, NotFound) as exc:
         message = "The post you are replying to is gone." if isinstance(exc, NotFound) else exc.message

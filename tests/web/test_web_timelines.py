@@ -245,3 +245,21 @@ async def test_a_thread_page_costs_the_same_few_queries_however_many_replies(cli
         await post_as(client, who, f"@alice answer {n} #t{n}", in_reply_to_id=root["id"])
     many = await count()
     assert many <= few + 2, (few, many)
+
+
+async def test_an_image_marked_sensitive_is_hidden_behind_a_warning(client, cast, drain):
+    import io
+
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(picture, format="PNG")
+    await sign_in(client, "alice")
+    csrf = await token(client)
+    response = await client.post("/statuses", data={"csrf_token": csrf, "status": "careful", "sensitive": "1",
+                                                    "description": "A red square"},
+                                 files={"image": ("red.png", picture.getvalue(), "image/png")})
+    assert response.status_code == 303
+    page = (await client.get("/@alice")).text
+    assert "Sensitive media" in page and 'alt="A red square"' in page
+    assert page.index("Sensitive media") < page.index('alt="A red square"')
