@@ -59,9 +59,11 @@ def new_page(chromium, live):
     cookies) and a page."""
     contexts = []
 
-    def make(viewport: dict | None = None, *, bypass_csp: bool = False, color_scheme: str = "light"):
+    def make(viewport: dict | None = None, *, bypass_csp: bool = False, color_scheme: str = "light",
+             javascript: bool = True):
         context = chromium.new_context(viewport=viewport or DESKTOP, base_url=live.base_url, bypass_csp=bypass_csp,
-                                       reduced_motion="reduce", color_scheme=color_scheme)
+                                       reduced_motion="reduce", color_scheme=color_scheme,
+                                       java_script_enabled=javascript)
         context.set_default_timeout(30_000)
         contexts.append(context)
         return context.new_page()

@@ -432,3 +432,27 @@ def test_scrolling_down_loads_older_posts(new_page, person):
     page.locator("article.status", has_text="Tally number 00").wait_for()
     assert page.locator("article.status").count() == 25
     assert "max_id" not in page.url  # loaded in place
+
+
+def test_everything_works_without_javascript(new_page, person):
+    friend = person(unique("plain"))
+    friend.post("No scripts needed")
+    page = new_page(javascript=False)
+    sign_up_in_browser(page, unique("nojs"))
+    page.locator("#compose-text").fill("Posted with a plain form")
+    page.locator("#compose").get_by_role("button", name="Post").click()
+    page.locator("article.status", has_text="Posted with a plain form").wait_for()
+    page.goto(f"/@{friend.username}")
+    page.get_by_role("button", name="Follow", exact=True).click()
+    page.get_by_role("button", name="Unfollow").wait_for()
+    theirs = page.locator("article.status", has_text="No scripts needed")
+    theirs.get_by_role("button", name=re.compile("Favourite")).click()
+    page.locator("article.status", has_text="No scripts needed").locator("button.fav[aria-pressed=true]").wait_for()
+    assert f"/@{friend.username}" in page.url  # back where the form was sent from
+    page.locator("article.status", has_text="No scripts needed").get_by_role("link", name=re.compile("Reply")).click()
+    page.locator("#compose-text").press("End")
+    page.locator("#compose-text").type("replying without JS")
+    page.locator("#compose").get_by_role("button", name="Reply").click()
+    page.locator("article.status", has_text="replying without JS").wait_for()
+    page.goto("/local?max_id=1")  # paging is a plain link too
+    assert page.locator("h1", has_text="Local").count() == 1
