@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     streaming_heartbeat_seconds: float = 15.0
     streaming_queue_size: int = 1000
     streaming_token_check_seconds: float = 60.0
+    # Web app: how long a browser stays signed in without visiting (each visit extends it).
+    web_session_days: int = 30
 
     embedded_worker: bool = True
     # Serves /bench/bare (a fixed body from memory) so `make bench` can compare against it.
