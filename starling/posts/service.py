@@ -369,7 +369,8 @@ async def delete_status(session: AsyncSession, status: Status) -> None:
     boost_ids = [b for b, _ in boosts]
     await repository.delete_statuses(session, [status.id, *boost_ids])
     session.expunge(status)
-    jobs.enqueue(session, "status.deleted", {"status_id": status.id, "boost_ids": boost_ids})
+    jobs.enqueue(session, "status.deleted", {"status_id": status.id, "boost_ids": boost_ids,
+                                             "author_ids": [status.account_id, *(a for _, a in boosts)]})
 
 
 # ---- boosts -----------------------------------------------------------------------------------------

@@ -1,0 +1,187 @@
+"""Home feeds in Redis: one sorted set per account, `<prefix>feed:<account_id>`.
+
+A member is "<status_id>:<author_id>" (the author lets an unfollow take an account's entries out without
+asking the database) and its score the status ID. Scores are doubles, exact only to 2**53, while IDs
+reach 2**57 and more: neighbouring IDs may share a score. Members of equal score sort by their text,
+and every status ID minted since 2018 has 18 digits, so Redis's order is still the IDs' order; windows
+are read with inclusive score bounds and cut exactly here.
+
+A feed that was built from SQL carries the member "0" (score 0, always rank 0): without it a feed is
+partial (fan-out may create a feed nobody has read yet) or missing (new account, flushed or evicted
+Redis), and the next read rebuilds it from the follow graph and the posts table. An empty feed that was
+built keeps just "0", so it is not rebuilt on every read. Feeds expire `feed_ttl_seconds` after their
+last read, as feeds of people who stopped reading need not be kept up to date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any
+
+from redis.asyncio import Redis
+
+from starling.config import Settings
+from starling.infra.cache import guard, key
+
+BUILT = "0"
+
+# ARGV: ttl, then score/member pairs. Each feed gets them all; a feed created here expires after ttl.
+_ADD = """
+local ttl = tonumber(ARGV[1])
+for _, feed in ipairs(KEYS) do
+  for start = 2, #ARGV, 1000 do
+    redis.call('ZADD', feed, unpack(ARGV, start, math.min(start + 999, #ARGV)))
+  end
+  if ttl > 0 then redis.call('EXPIRE', feed, ttl, 'NX') end
+end
+return #KEYS
+"""
+
+# ARGV: cap. Keeps the newest `cap` entries of each feed (and its built mark, which is rank 0).
+_TRIM = """
+local cap = tonumber(ARGV[1])
+for _, feed in ipairs(KEYS) do
+  local first = 0
+  if redis.call('ZSCORE', feed, '0') then first = 1 end
+  redis.call('ZREMRANGEBYRANK', feed, first, -(cap + 1))
+end
+return #KEYS
+"""
+
+# ARGV: entry, then members to remove from each feed (an unfollow: those of one author).
+_REMOVE_AUTHOR = """
+local suffix = ':' .. ARGV[1]
+for _, feed in ipairs(KEYS) do
+  local doomed = {}
+  for _, member in ipairs(redis.call('ZRANGE', feed, 0, -1)) do
+    if string.sub(member, -#suffix) == suffix then doomed[#doomed + 1] = member end
+  end
+  for start = 1, #doomed, 1000 do
+    redis.call('ZREM', feed, unpack(doomed, start, math.min(start + 999, #doomed)))
+  end
+end
+return #KEYS
+"""
+
+# Members read per window beyond the page, for the entries cut by exact bounds at equal scores.
+SLACK = 16
+
+
+def member(status_id: int, author_id: int) -> str:
+    return f"{status_id}:{author_id}"
+
+
+def status_of(entry: bytes | str) -> int:
+    text = entry.decode() if isinstance(entry, bytes) else entry
+    return int(text.partition(":")[0])
+
+
+class RedisFeeds:
+    """The feed operations on one Redis client (see the module's note). Every call may raise
+    infra.cache.RedisUnavailable."""
+
+    def __init__(self, redis: Redis, settings: Settings):
+        self.redis = redis
+        self.settings = settings
+        self._add = redis.register_script(_ADD)
+        self._trim = redis.register_script(_TRIM)
+        self._remove_author = redis.register_script(_REMOVE_AUTHOR)
+
+    def key(self, account_id: int) -> str:
+        return key(self.settings, "feed", account_id)
+
+    def _keys(self, account_ids: Iterable[int]) -> list[str]:
+        return [self.key(a) for a in sorted(set(account_ids))]
+
+    async def add(self, account_ids: Collection[int], entries: Sequence[tuple[int, int]]) -> None:
+        """Put (status_id, author_id) entries into each of these feeds (ZADD: present ones stay)."""
+        if not account_ids or not entries:
+            return
+        args: list[Any] = [self.settings.feed_ttl_seconds]
+        for status_id, author_id in entries:
+            args += [status_id, member(status_id, author_id)]
+        keys = self._keys(account_ids)
+        batch = max(1, self.settings.fanout_batch)
+        async with guard(self.redis) as redis:
+            if len(keys) <= batch:
+                await self._add(keys=keys, args=args)
+                return
+            async with redis.pipeline(transaction=False) as pipe:
+                for start in range(0, len(keys), batch):
+                    await self._add(keys=keys[start:start + batch], args=args, client=pipe)
+                await pipe.execute()
+
+    async def trim(self, account_ids: Collection[int], cap: int) -> None:
+        if account_ids:
+            async with guard(self.redis):
+                await self._trim(keys=self._keys(account_ids), args=[cap])
+
+    async def remove(self, account_ids: Collection[int], entries: Sequence[tuple[int, int]]) -> None:
+        """Take (status_id, author_id) entries out of each of these feeds."""
+        if not account_ids or not entries:
+            return
+        members = [member(s, a) for s, a in entries]
+        keys = self._keys(account_ids)
+        async with guard(self.redis) as redis:
+            async with redis.pipeline(transaction=False) as pipe:
+                for feed in keys:
+                    pipe.zrem(feed, *members)
+                await pipe.execute()
+
+    async def remove_author(self, account_id: int, author_id: int) -> None:
+        async with guard(self.redis):
+            await self._remove_author(keys=[self.key(account_id)], args=[author_id])
+
+    async def entries(self, account_id: int) -> list[int]:
+        """Every status ID stored in a feed, newest first (the built mark left out)."""
+        async with guard(self.redis) as redis:
+            found = await redis.zrevrange(self.key(account_id), 0, -1)
+        return [s for s in map(status_of, found) if s]
+
+    async def window(self, account_id: int, window: Any) -> tuple[bool, list[int]]:
+        """Whether the feed is built, and its status IDs inside `window` (newest first; the oldest ones
+        when paging up from min_id). Refreshes the feed's expiry."""
+        feed = self.key(account_id)
+        hi = window.max_id
+        lo = max(window.since_id or 0, window.min_id or 0)
+        ascending = window.min_id is not None
+        wanted = window.limit
+        found: list[int] = []
+        offset = 0
+        built = False
+        async with guard(self.redis) as redis:
+            while True:
+                count = wanted + SLACK
+                async with redis.pipeline(transaction=False) as pipe:
+                    if offset == 0:
+                        pipe.zscore(feed, BUILT)
+                        pipe.expire(feed, self.settings.feed_ttl_seconds)
+                    top = "+inf" if hi is None else hi
+                    bottom = lo if lo > 0 else "(0"
+                    if ascending:
+                        pipe.zrangebyscore(feed, bottom, top, start=offset, num=count)
+                    else:
+                        pipe.zrevrangebyscore(feed, top, bottom, start=offset, num=count)
+                    replies = await pipe.execute()
+                if offset == 0:
+                    built = replies[0] is not None
+                raw = replies[-1]
+                found.extend(s for s in map(status_of, raw) if lo < s and (hi is None or s < hi))
+                if len(found) >= wanted or len(raw) < count:
+                    break
+                offset += count
+        page = found[:wanted]
+        return built, page[::-1] if ascending else page
+
+    async def build(self, account_id: int, entries: Sequence[tuple[int, int]], cap: int) -> None:
+        """Mark a feed built, with `entries` (the newest of what SQL says belongs in it) merged into
+        whatever fan-out has put there meanwhile, then trimmed to `cap`."""
+        feed = [self.key(account_id)]
+        args: list[Any] = [self.settings.feed_ttl_seconds, 0, BUILT]
+        for status_id, author_id in entries:
+            args += [status_id, member(status_id, author_id)]
+        async with guard(self.redis) as redis:
+            async with redis.pipeline(transaction=True) as pipe:
+                await self._add(keys=feed, args=args, client=pipe)
+                await self._trim(keys=feed, args=[cap], client=pipe)
+                await pipe.execute()
