@@ -19,6 +19,7 @@ from starling.config import Settings
 from starling.errors import Forbidden, Unprocessable
 from starling.graph import repository as graph
 from starling.graph import service as graph_service
+from starling.infra.cache import forget_accounts
 from starling.posts import service as posts
 
 USERNAME = re.compile(r"^[A-Za-z0-9_]{1,30}$")
@@ -264,6 +265,7 @@ async def update_profile(session: AsyncSession, account_id: int, changes: Profil
         account.avatar_key = changes.avatar_key
     if changes.header_key is not None:
         account.header_key = changes.header_key
+    forget_accounts(session, account.id)
     await session.flush()
     return account
 

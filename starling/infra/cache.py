@@ -141,3 +141,29 @@ def _after_rollback(sync_session: Any) -> None:
 def _drop_listener(sync_session: Any, name: str, fn: Any) -> None:
     if event.contains(sync_session, name, fn):
         event.remove(sync_session, name, fn)
+
+
+# --- shared entity cache keys (filled by api.entities.hydration) ------------------------------------------
+
+def status_key(settings: Any, status_id: int) -> str:
+    """A status's rendered, reader-independent content."""
+    return key(settings, "status", status_id)
+
+
+def account_key(settings: Any, account_id: int) -> str:
+    """An account's rendered entity."""
+    return key(settings, "account", account_id)
+
+
+def forget_statuses(session: AsyncSession, *status_ids: int) -> None:
+    """After this transaction commits, no process reads these statuses' content from Redis."""
+    settings = session.info.get("settings")
+    if settings is not None:
+        forget_after_commit(session, *(status_key(settings, s) for s in status_ids))
+
+
+def forget_accounts(session: AsyncSession, *account_ids: int) -> None:
+    """After this transaction commits, no process reads these accounts' entities from Redis."""
+    settings = session.info.get("settings")
+    if settings is not None:
+        forget_after_commit(session, *(account_key(settings, a) for a in account_ids))
