@@ -9,17 +9,24 @@ import uuid
 
 import pytest
 from redis import Redis as SyncRedis
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from starling import ids
 from starling.api.pagination import Page
+from starling.graph.models import Follow
 from starling.infra import cache, jobs
+from starling.infra import redis as redis_infra
+from starling.infra.db import Database
 from starling.infra.jobs import Job
 from starling.posts import service as posts
+from starling.posts.models import PRIVATE
 from starling.timelines import lists
 from starling.timelines import service as timelines
 from starling.timelines.models import HomeFeedEntry
 from starling.timelines.redis_feeds import BUILT, RedisFeeds
 from tests.live import free_port
+from tests.postgres import requires_postgres
+from tests.test_timelines_postgres import _account, _status
 from tests.test_timelines_support import block, boost, feed_of, follow, mute, post, unfollow
 
 REDIS_URL = os.environ.get("STARLING_TEST_REDIS_URL", "")
@@ -225,3 +232,39 @@ async def test_home_answers_from_sql_while_redis_is_down(client, ctx, cast, sett
     assert queued[("status.created", status_id)] == jobs.DONE
     assert queued[(timelines.FAN_OUT_AGAIN, status_id)] == jobs.QUEUED  # retried with backoff
     assert (await home(client, cast.alice))[0] == status_id
+
+
+@requires_postgres
+async def test_feeds_rebuild_and_fall_back_on_postgresql(pg_db, settings):
+    client = redis_infra.connect(REDIS_URL)
+    db = Database(pg_db.url, info={"settings": settings, "redis": client})
+    try:
+        async with db.write() as s:
+            alice, bob, carol = [await _account(s, name) for name in ("alice", "bob", "carol")]
+            for target in (bob, carol):
+                s.add(Follow(id=ids.new_id(), account_id=alice, target_account_id=target, show_reblogs=False))
+            await s.execute(text("UPDATE accounts SET followers_count = 1 WHERE id IN (:b, :c)"),
+                            {"b": bob, "c": carol})
+            await s.flush()
+            posted = [await _status(s, bob, f"postgres words {n}") for n in range(3)]
+            posted.append(await _status(s, carol, "private", visibility=PRIVATE))
+            for status_id in posted:
+                await timelines.fan_out(s, status_id, settings=settings)
+
+        async def home_ids(**window) -> list[int]:
+            async with db.reads() as reader:
+                page = await timelines.home_page(reader, alice, Page(**window), settings=settings, redis=client)
+            return [st.id for st in page.statuses]
+
+        expected = posted[::-1]
+        assert await home_ids(limit=10) == expected
+        drop_prefix(REDIS_URL, settings.redis_prefix)
+        assert await home_ids(limit=10) == expected  # rebuilt on asyncpg
+        assert await home_ids(limit=2, max_id=expected[0]) == expected[1:3]
+        client.connection_pool.reset()
+        client.connection_pool.connection_kwargs["port"] = free_port()
+        assert await home_ids(limit=10) == expected  # from PostgreSQL alone
+        assert await home_ids(limit=2, min_id=expected[-1]) == expected[1:3]
+    finally:
+        await db.dispose()
+        await client.aclose()
