@@ -32,6 +32,9 @@ class Window(Protocol):
 
 
 class FeedStore(Protocol):
+    # Whether writes may run while the session runs a query (they do not use the session).
+    concurrent: bool
+
     async def add(self, account_ids: Collection[int], status_id: int, author_id: int) -> None:
         """Put `status_id` into each account's feed; entries that exist stay as they are."""
 
@@ -56,6 +59,8 @@ class FeedStore(Protocol):
 
 class SqlFeedStore:
     """The home feed as rows (account_id, status_id, author_id) in the caller's transaction."""
+
+    concurrent = False
 
     def __init__(self, session: AsyncSession):
         self.session = session
@@ -105,6 +110,8 @@ class RedisFeedStore:
     """The home feed as Redis sorted sets. Writes happen at once, not at the caller's commit: every one
     is idempotent, so a job that rolls back and runs again leaves the same feeds. Raises
     infra.cache.RedisUnavailable when Redis does not answer."""
+
+    concurrent = True
 
     def __init__(self, session: AsyncSession, feeds: RedisFeeds):
         self.session = session

@@ -8,6 +8,7 @@ decides what the viewer may see, then mutes and blocks are applied, all in a han
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,19 +85,31 @@ async def _fan_out(session: AsyncSession, status_id: int, settings: Settings) ->
     original_author = None
     if status.reblog_of_id is not None:
         original_author = await repository.status_author(session, status.reblog_of_id)
-    after = 0
-    while True:
-        batch = await repository.follower_batch(
+
+    async def followers_after(after: int) -> list[int]:
+        return await repository.follower_batch(
             session, author, after=after, limit=settings.fanout_batch,
             reblogs_only=status.reblog_of_id is not None, reply_to=reply_to, exclude=original_author)
-        if not batch:
-            break
+
+    async def deliver(batch: list[int]) -> None:
         await store.add(batch, status.id, author)
         if trim:
             await store.trim(batch, settings.feed_cap)
-        if len(batch) < settings.fanout_batch:
-            break
-        after = batch[-1]
+
+    batch = await followers_after(0)
+    while batch:
+        more = len(batch) == settings.fanout_batch
+        if more and store.concurrent:
+            # Redis takes this batch while the database finds the next one.
+            delivered, found = await asyncio.gather(deliver(batch), followers_after(batch[-1]),
+                                                    return_exceptions=True)
+            for outcome in (delivered, found):
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            batch = found
+        else:
+            await deliver(batch)
+            batch = await followers_after(batch[-1]) if more else []
 
 
 async def remove_from_feeds(session: AsyncSession, status_id: int, *, author_id: int | None = None) -> None:
