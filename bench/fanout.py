@@ -57,6 +57,8 @@ async def _fill(ctx: AppContext, followers: int) -> int:
             await session.execute(insert(Follow.__table__), [
                 dict(id=i, account_id=i, target_account_id=1, show_reblogs=True, notify=False, created_at=now)
                 for i in ids])
+    async with ctx.db.write() as session:  # fresh statistics, as a long-running instance would have
+        await session.execute(text("ANALYZE"))
     return 1
 
 
