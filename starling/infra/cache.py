@@ -129,8 +129,13 @@ def _after_commit(sync_session: Any) -> None:
     keys = sync_session.info.pop(_PENDING, None)
     _drop_listener(sync_session, "after_rollback", _after_rollback)
     if keys:
-        # Commit runs inside SQLAlchemy's greenlet bridge, so the async delete can be awaited here.
-        await_only(forget(sync_session.info.get("redis"), sorted(keys)))
+        # Commit runs inside SQLAlchemy's greenlet bridge, so the async delete can be awaited here. The
+        # data is committed already: nothing here may fail the caller (a sync commit outside the bridge
+        # leaves the entries to expire).
+        try:
+            await_only(forget(sync_session.info.get("redis"), sorted(keys)))
+        except Exception:
+            log.exception("could not forget %s cached entries after commit", len(keys))
 
 
 def _after_rollback(sync_session: Any) -> None:
