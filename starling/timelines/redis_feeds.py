@@ -63,6 +63,21 @@ end
 return #KEYS
 """
 
+# ARGV: ttl, ascending (1/0), low, high, offset, count. One round trip for a home read: whether the feed
+# is built, a refreshed expiry, and a window of members (inclusive score bounds; cut exactly by the caller)
+# joined by spaces, as one reply element is parsed much faster than dozens.
+_WINDOW = """
+local built = redis.call('ZSCORE', KEYS[1], '0')
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+local found
+if ARGV[2] == '1' then
+  found = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[3], ARGV[4], 'LIMIT', ARGV[5], ARGV[6])
+else
+  found = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[4], ARGV[3], 'LIMIT', ARGV[5], ARGV[6])
+end
+return {built and 1 or 0, table.concat(found, ' ')}
+"""
+
 # Members read per window beyond the page, for the entries cut by exact bounds at equal scores.
 SLACK = 16
 
@@ -86,6 +101,7 @@ class RedisFeeds:
         self._add = redis.register_script(_ADD)
         self._trim = redis.register_script(_TRIM)
         self._remove_author = redis.register_script(_REMOVE_AUTHOR)
+        self._window = redis.register_script(_WINDOW)
 
     def key(self, account_id: int) -> str:
         return key(self.settings, "feed", account_id)
@@ -146,32 +162,22 @@ class RedisFeeds:
         lo = max(window.since_id or 0, window.min_id or 0)
         ascending = window.min_id is not None
         wanted = window.limit
+        top = "+inf" if hi is None else hi
+        bottom = lo if lo > 0 else "(0"
         found: list[int] = []
         offset = 0
-        built = False
-        async with guard(self.redis) as redis:
+        async with guard(self.redis):
             while True:
                 count = wanted + SLACK
-                async with redis.pipeline(transaction=False) as pipe:
-                    if offset == 0:
-                        pipe.zscore(feed, BUILT)
-                        pipe.expire(feed, self.settings.feed_ttl_seconds)
-                    top = "+inf" if hi is None else hi
-                    bottom = lo if lo > 0 else "(0"
-                    if ascending:
-                        pipe.zrangebyscore(feed, bottom, top, start=offset, num=count)
-                    else:
-                        pipe.zrevrangebyscore(feed, top, bottom, start=offset, num=count)
-                    replies = await pipe.execute()
-                if offset == 0:
-                    built = replies[0] is not None
-                raw = replies[-1]
+                built, joined = await self._window(keys=[feed], args=[
+                    self.settings.feed_ttl_seconds, int(ascending), bottom, top, offset, count])
+                raw = joined.split()
                 found.extend(s for s in map(status_of, raw) if lo < s and (hi is None or s < hi))
                 if len(found) >= wanted or len(raw) < count:
                     break
                 offset += count
         page = found[:wanted]
-        return built, page[::-1] if ascending else page
+        return bool(built), page[::-1] if ascending else page
 
     async def build(self, account_id: int, entries: Sequence[tuple[int, int]], cap: int) -> None:
         """Mark a feed built, with `entries` (the newest of what SQL says belongs in it) merged into
