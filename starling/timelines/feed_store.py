@@ -99,7 +99,6 @@ class SqlFeedStore:
         await self.session.execute(delete(HomeFeedEntry).where(
             tuple_(HomeFeedEntry.account_id, HomeFeedEntry.status_id).in_(surplus)))
 
-
     async def entries(self, account_id: int) -> list[int]:
         return list(await self.session.scalars(
             select(HomeFeedEntry.status_id).where(HomeFeedEntry.account_id == account_id)
