@@ -8,6 +8,7 @@
 deleted afterwards). `--database` is `sqlite` (a temporary file) or `postgres` (a scratch database
 created on PG_URL and dropped afterwards). The fan-out threshold is raised above N so the post is
 pushed to every follower, as a worker would: the post's job runs in one process with `jobs.drain`.
+With Redis every follower's feed exists first (all of them read home), the most work fan-out can have.
 Prints feed inserts per second and time to every feed for each run; decides nothing.
 """
 
@@ -31,6 +32,7 @@ from starling.infra import jobs
 from starling.migrate import upgrade
 from starling.models import Account, Follow, HomeFeedEntry
 from starling.posts import service as posts
+from starling.timelines.redis_feeds import BUILT, RedisFeeds
 
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -60,6 +62,17 @@ async def _fill(ctx: AppContext, followers: int) -> int:
     async with ctx.db.write() as session:  # fresh statistics, as a long-running instance would have
         await session.execute(text("ANALYZE"))
     return 1
+
+
+async def _start_feeds(ctx: AppContext, followers: int) -> None:
+    """Every follower's feed built (empty), as if all of them read home: fan-out skips missing feeds."""
+    feeds = RedisFeeds(ctx.redis, ctx.settings)
+    for start in range(1, followers + 2, CHUNK):
+        async with ctx.redis.pipeline(transaction=False) as pipe:
+            for account_id in range(start, min(start + CHUNK, followers + 2)):
+                pipe.zadd(feeds.key(account_id), {BUILT: 0})  # what an empty build leaves
+                pipe.expire(feeds.key(account_id), ctx.settings.feed_ttl_seconds)
+            await pipe.execute()
 
 
 async def _feeds_holding(ctx: AppContext, status_id: int, followers: int) -> int:
@@ -97,6 +110,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> None:
     try:
         started = time.perf_counter()
         author = await _fill(ctx, args.followers)
+        if ctx.redis is not None:
+            await _start_feeds(ctx, args.followers)
         print(f"filled {args.followers:,} followers in {time.perf_counter() - started:.1f}s "
               f"(feeds: {args.backend}, database: {args.database}, batch {args.batch})")
         for run in range(1, args.runs + 1):

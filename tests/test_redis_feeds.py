@@ -75,10 +75,19 @@ async def test_fan_out_writes_sorted_sets_and_no_rows(ctx, cast):
     async with ctx.db.write() as session:  # a job that runs again adds nothing
         await timelines.fan_out(session, status_id)
     members = await ctx.redis.zrange(feeds(ctx).key(cast.alice.id), 0, -1, withscores=True)
-    assert members == [(f"{status_id}:{cast.bob.id}".encode(), float(status_id))]
+    assert members == [(BUILT.encode(), 0.0), (f"{status_id}:{cast.bob.id}".encode(), float(status_id))]
     assert await feed_of(ctx, cast.bob.id) == [status_id]
     async with ctx.db.read() as session:
         assert await session.scalar(select(func.count()).select_from(HomeFeedEntry)) == 0
+
+
+async def test_fan_out_skips_missing_feeds_which_rebuild_when_read(client, ctx, cast):
+    await follow(ctx, cast.alice.id, cast.bob.id)
+    await ctx.redis.delete(feeds(ctx).key(cast.alice.id))  # evicted, say
+    status_id = await post(ctx, cast.bob.id, "nobody was reading")
+    assert not await ctx.redis.exists(feeds(ctx).key(cast.alice.id))
+    assert await home(client, cast.alice) == [status_id]
+    assert await feed_of(ctx, cast.alice.id) == [status_id]
 
 
 async def test_feeds_are_capped(ctx, cast, monkeypatch):
@@ -107,7 +116,7 @@ async def test_a_flushed_redis_loses_nothing(client, ctx, cast):
     assert await ctx.redis.zscore(feeds(ctx).key(cast.alice.id), BUILT) == 0
 
 
-async def test_an_empty_feed_is_built_once(client, ctx, cast, monkeypatch):
+async def test_a_missing_empty_feed_is_built_once(client, ctx, cast, monkeypatch):
     built = []
     original = timelines.repository.home_feed_entries
 
@@ -116,6 +125,8 @@ async def test_an_empty_feed_is_built_once(client, ctx, cast, monkeypatch):
         return await original(*args, **kwargs)
 
     monkeypatch.setattr(timelines.repository, "home_feed_entries", counting)
+    assert await ctx.redis.zrange(feeds(ctx).key(cast.eve.id), 0, -1) == [BUILT.encode()]  # begun with her
+    await flush(ctx)
     assert await home(client, cast.eve) == []
     assert await home(client, cast.eve) == []
     assert built == [cast.eve.id]

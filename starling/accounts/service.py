@@ -21,6 +21,7 @@ from starling.graph import repository as graph
 from starling.graph import service as graph_service
 from starling.infra.cache import forget_accounts
 from starling.posts import service as posts
+from starling.timelines import service as timelines
 
 USERNAME = re.compile(r"^[A-Za-z0-9_]{1,30}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
@@ -103,6 +104,7 @@ async def create_account(session: AsyncSession, settings: Settings, *, username:
                            confirmed=confirmed, reason=reason, locale=locale, password_hash=password_hash)
     session.add(account)
     await session.flush()
+    await timelines.start_home_feed(session, account.id)
     return account
 
 
@@ -129,6 +131,7 @@ async def register(session: AsyncSession, instance: InstanceSettings, *, applica
                            locale=(locale or "en").replace("_", "-"))
     session.add(account)
     await session.flush()
+    await timelines.start_home_feed(session, account.id)
     scopes = application.scopes
     raw = await issue_token(session, account_id=account.id, scopes=scopes, application_id=application.id)
     return account, raw, scopes

@@ -56,6 +56,9 @@ class FeedStore(Protocol):
     async def entries(self, account_id: int) -> list[int]:
         """Every status ID stored in one feed, newest first."""
 
+    async def start(self, account_id: int) -> None:
+        """Begin the (empty) feed of a new account."""
+
 
 class SqlFeedStore:
     """The home feed as rows (account_id, status_id, author_id) in the caller's transaction."""
@@ -104,6 +107,9 @@ class SqlFeedStore:
             select(HomeFeedEntry.status_id).where(HomeFeedEntry.account_id == account_id)
             .order_by(HomeFeedEntry.status_id.desc())))
 
+    async def start(self, account_id: int) -> None:
+        return None  # an account without rows has an empty feed already
+
 
 class RedisFeedStore:
     """The home feed as Redis sorted sets. Writes happen at once, not at the caller's commit: every one
@@ -149,6 +155,9 @@ class RedisFeedStore:
 
     async def entries(self, account_id: int) -> list[int]:
         return await self.feeds.entries(account_id)
+
+    async def start(self, account_id: int) -> None:
+        await self.feeds.build(account_id, [], self.session.info["settings"].feed_cap)
 
 
 def feed_store(session: AsyncSession) -> FeedStore:

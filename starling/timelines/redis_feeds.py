@@ -6,11 +6,12 @@ reach 2**57 and more: neighbouring IDs may share a score. Members of equal score
 and every status ID minted since 2018 has 18 digits, so Redis's order is still the IDs' order; windows
 are read with inclusive score bounds and cut exactly here.
 
-A feed that was built from SQL carries the member "0" (score 0, always rank 0): without it a feed is
-partial (fan-out may create a feed nobody has read yet) or missing (new account, flushed or evicted
-Redis), and the next read rebuilds it from the follow graph and the posts table. An empty feed that was
-built keeps just "0", so it is not rebuilt on every read. Feeds expire `feed_ttl_seconds` after their
-last read, as feeds of people who stopped reading need not be kept up to date.
+Only building creates a feed: an account's empty feed when the account is created, or its feed rebuilt
+from the follow graph and the posts table when its owner reads home and finds it missing (flushed or
+evicted Redis, or expired). Fan-out adds to the feeds that exist and skips the others, so Redis holds
+feeds of people who read, as Mastodon keeps only recently active people's feeds. A built feed carries
+the member "0" (score 0, always rank 0), so an empty feed still exists and is not rebuilt on every
+read. Feeds expire `feed_ttl_seconds` after their last read.
 """
 
 from __future__ import annotations
@@ -25,16 +26,32 @@ from starling.infra.cache import guard, key
 
 BUILT = "0"
 
-# ARGV: ttl, then score/member pairs. Each feed gets them all; a feed created here expires after ttl.
+# ARGV: score/member pairs, added to each feed that exists (a feed nobody reads is not kept up to date:
+# its owner's next read rebuilds it). Returns how many feeds took them.
 _ADD = """
-local ttl = tonumber(ARGV[1])
+local took = 0
 for _, feed in ipairs(KEYS) do
-  for start = 2, #ARGV, 1000 do
-    redis.call('ZADD', feed, unpack(ARGV, start, math.min(start + 999, #ARGV)))
+  if redis.call('EXISTS', feed) == 1 then
+    for start = 1, #ARGV, 1000 do
+      redis.call('ZADD', feed, unpack(ARGV, start, math.min(start + 999, #ARGV)))
+    end
+    took = took + 1
   end
-  if ttl > 0 then redis.call('EXPIRE', feed, ttl, 'NX') end
 end
-return #KEYS
+return took
+"""
+
+# ARGV: ttl, cap, then score/member pairs. Marks one feed built (creating it), adds the pairs, trims it
+# to the newest `cap` entries and sets its expiry.
+_BUILD = """
+local feed = KEYS[1]
+redis.call('ZADD', feed, 0, '0')
+for start = 3, #ARGV, 1000 do
+  redis.call('ZADD', feed, unpack(ARGV, start, math.min(start + 999, #ARGV)))
+end
+redis.call('ZREMRANGEBYRANK', feed, 1, -(tonumber(ARGV[2]) + 1))
+redis.call('EXPIRE', feed, ARGV[1])
+return 1
 """
 
 # ARGV: cap. Keeps the newest `cap` entries of each feed (and its built mark, which is rank 0).
@@ -99,6 +116,7 @@ class RedisFeeds:
         self.redis = redis
         self.settings = settings
         self._add = redis.register_script(_ADD)
+        self._build = redis.register_script(_BUILD)
         self._trim = redis.register_script(_TRIM)
         self._remove_author = redis.register_script(_REMOVE_AUTHOR)
         self._window = redis.register_script(_WINDOW)
@@ -110,10 +128,11 @@ class RedisFeeds:
         return [self.key(a) for a in sorted(set(account_ids))]
 
     async def add(self, account_ids: Collection[int], entries: Sequence[tuple[int, int]]) -> None:
-        """Put (status_id, author_id) entries into each of these feeds (ZADD: present ones stay)."""
+        """Put (status_id, author_id) entries into each of these feeds that exists (ZADD: present ones
+        stay); a missing feed rebuilds from SQL when read, so it needs nothing now."""
         if not account_ids or not entries:
             return
-        args: list[Any] = [self.settings.feed_ttl_seconds]
+        args: list[Any] = []
         for status_id, author_id in entries:
             args += [status_id, member(status_id, author_id)]
         keys = self._keys(account_ids)
@@ -182,12 +201,8 @@ class RedisFeeds:
     async def build(self, account_id: int, entries: Sequence[tuple[int, int]], cap: int) -> None:
         """Mark a feed built, with `entries` (the newest of what SQL says belongs in it) merged into
         whatever fan-out has put there meanwhile, then trimmed to `cap`."""
-        feed = [self.key(account_id)]
-        args: list[Any] = [self.settings.feed_ttl_seconds, 0, BUILT]
+        args: list[Any] = [self.settings.feed_ttl_seconds, cap]
         for status_id, author_id in entries:
             args += [status_id, member(status_id, author_id)]
-        async with guard(self.redis) as redis:
-            async with redis.pipeline(transaction=True) as pipe:
-                await self._add(keys=feed, args=args, client=pipe)
-                await self._trim(keys=feed, args=[cap], client=pipe)
-                await pipe.execute()
+        async with guard(self.redis):
+            await self._build(keys=[self.key(account_id)], args=args)

@@ -112,6 +112,15 @@ async def _fan_out(session: AsyncSession, status_id: int, settings: Settings) ->
             batch = await followers_after(batch[-1]) if more else []
 
 
+async def start_home_feed(session: AsyncSession, account_id: int) -> None:
+    """Give a new account its empty home feed, so fan-out fills it from the first post it should see.
+    Without Redis there is nothing to do; with Redis down, the first read builds it instead."""
+    try:
+        await feed_store(session).start(account_id)
+    except RedisUnavailable:
+        pass
+
+
 async def remove_from_feeds(session: AsyncSession, status_id: int, *, author_id: int | None = None) -> None:
     """Take a deleted status (and any boosts of it still known) out of every home feed. `author_id`:
     the status's author, when the caller knows it (the row may be gone already)."""
