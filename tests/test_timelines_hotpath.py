@@ -58,9 +58,8 @@ async def test_a_home_page_takes_three_statements_once_cached(client, ctx, cast,
             await post(ctx, author.id, f"{author.username} {n} @alice #tagged")
     with QueryCounter(ctx) as cold:
         assert len(ids_of(await client.get(HOME, headers=cast.alice.headers))) == 20
-    # token, home sources, page facts; then content (status rows, mentions, tags, media) and authors;
-    # with Redis, the never-read feed is first built from SQL (own, direct, followed accounts, their posts).
-    assert len(cold.statements) <= 8 + (4 if ctx.redis is not None else 0), "\n".join(cold.statements)
+    # token, home sources, page facts; then content (status rows, mentions, tags, media) and authors.
+    assert len(cold.statements) <= 8, "\n".join(cold.statements)
     with QueryCounter(ctx) as warm:
         assert len(ids_of(await client.get(HOME, headers=cast.alice.headers))) == 20
     assert len(warm.statements) <= 3, "\n".join(warm.statements)
