@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     feed_cap: int = 800
     fanout_batch: int = 1_000
 
+    # Redis (scale-out): home feeds in Redis expire this long after their last read (rebuilt from SQL on
+    # the next one); shared entity cache entries live at most this long.
+    feed_ttl_seconds: int = 14 * 86_400
+    redis_entity_ttl_seconds: int = 600
+
     # Media limits.
     media_max_bytes: int = 16 * 1024 * 1024
     media_max_pixels: int = 40_000_000

@@ -19,7 +19,9 @@ from starling.config import Settings
 from starling.errors import Forbidden, Unprocessable
 from starling.graph import repository as graph
 from starling.graph import service as graph_service
+from starling.infra.cache import forget_accounts
 from starling.posts import service as posts
+from starling.timelines import service as timelines
 
 USERNAME = re.compile(r"^[A-Za-z0-9_]{1,30}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
@@ -102,6 +104,7 @@ async def create_account(session: AsyncSession, settings: Settings, *, username:
                            confirmed=confirmed, reason=reason, locale=locale, password_hash=password_hash)
     session.add(account)
     await session.flush()
+    await timelines.start_home_feed(session, account.id)
     return account
 
 
@@ -128,6 +131,7 @@ async def register(session: AsyncSession, instance: InstanceSettings, *, applica
                            locale=(locale or "en").replace("_", "-"))
     session.add(account)
     await session.flush()
+    await timelines.start_home_feed(session, account.id)
     scopes = application.scopes
     raw = await issue_token(session, account_id=account.id, scopes=scopes, application_id=application.id)
     return account, raw, scopes
@@ -264,6 +268,7 @@ async def update_profile(session: AsyncSession, account_id: int, changes: Profil
         account.avatar_key = changes.avatar_key
     if changes.header_key is not None:
         account.header_key = changes.header_key
+    forget_accounts(session, account.id)
     await session.flush()
     return account
 

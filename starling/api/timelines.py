@@ -50,7 +50,8 @@ async def home(request: Request, auth: Annotated[Auth, Depends(scoped("read:stat
     # The hottest route: read directly and hydrated from per-process caches (see entities.hydration).
     ctx = request.app.state.ctx
     async with ctx.db.reads() as reader:
-        page = await timelines.home_page(reader, auth.account_id, page_params(request), settings=ctx.settings)
+        page = await timelines.home_page(reader, auth.account_id, page_params(request), settings=ctx.settings,
+                                         redis=ctx.redis)
         body = await hydration.statuses_json(reader, ctx, page.statuses, page.pool, auth.account_id)
     response = Response(body, media_type=JSON.media_type)
     set_link_header(request, response, page.first_id, page.last_id)

@@ -42,6 +42,9 @@ async def status_edited(session: AsyncSession, payload: dict[str, Any]) -> None:
 @jobs.handler("status.deleted")
 async def status_deleted(session: AsyncSession, payload: dict[str, Any]) -> None:
     """Take a deleted status and its boosts out of every feed and out of search."""
-    for status_id in (payload["status_id"], *payload.get("boost_ids", ())):
-        await timelines.remove_from_feeds(session, status_id)
+    status_ids = [payload["status_id"], *payload.get("boost_ids", ())]
+    # The rows are gone: the authors (in the payload since the Redis feed store needs them) find the feeds.
+    author_ids = payload.get("author_ids") or [None] * len(status_ids)
+    for status_id, author_id in zip(status_ids, author_ids, strict=True):
+        await timelines.remove_from_feeds(session, status_id, author_id=author_id)
     await search.unindex_status(session, payload["status_id"])

@@ -23,7 +23,7 @@ from starling.accounts.models import Account
 from starling.config import Settings
 from starling.errors import Conflict, Forbidden, NotFound, Unprocessable
 from starling.graph import repository as graph_repository
-from starling.infra import jobs
+from starling.infra import cache, jobs
 from starling.infra.direct import Reader
 from starling.media import repository as media_repository
 from starling.media import service as media_service
@@ -351,6 +351,7 @@ async def edit_status(session: AsyncSession, settings: Settings, *, account_id: 
             session.add(Mention(status_id=status.id, account_id=mentioned))
     await repository.replace_tags(session, status.id, [t.id for t in await _tags(session, body.tag_names)])
     session.add(_version(status, new_media, now))
+    cache.forget_statuses(session, status.id)
     jobs.enqueue(session, "status.edited", {"status_id": status.id})
     await session.flush()
     return status
@@ -372,8 +373,10 @@ async def delete_status(session: AsyncSession, status: Status) -> None:
     await repository.delete_statuses(session, [status.id, *boost_ids])
     stream_events.statuses_deleted(session, [status.id, *boost_ids], author_id=status.account_id,
                                    visibility=status.visibility, audience=[*(a for _, a in boosts), *mentioned])
+    cache.forget_statuses(session, status.id, *boost_ids)
     session.expunge(status)
-    jobs.enqueue(session, "status.deleted", {"status_id": status.id, "boost_ids": boost_ids})
+    jobs.enqueue(session, "status.deleted", {"status_id": status.id, "boost_ids": boost_ids,
+                                             "author_ids": [status.account_id, *(a for _, a in boosts)]})
 
 
 # ---- boosts -----------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ async def cards(session: AsyncSession, ctx: AppContext, statuses: list[Status], 
 async def home_cards(ctx: AppContext, viewer_id: int, page_window: Page) -> tuple[list[dict], int | None, int | None]:
     """A page of the viewer's home feed, through the same direct read path as the API's home."""
     async with ctx.db.reads() as reader:
-        found = await timelines.home_page(reader, viewer_id, page_window, settings=ctx.settings)
+        found = await timelines.home_page(reader, viewer_id, page_window, settings=ctx.settings, redis=ctx.redis)
         body = await hydration.statuses_json(reader, ctx, found.statuses, found.pool, viewer_id)
     return orjson.loads(body), found.first_id, found.last_id
 
