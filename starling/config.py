@@ -38,6 +38,38 @@ class Settings(BaseSettings):
     login_failures_per_account: int = 10
     login_window_seconds: int = 300
 
+    # Safety: rate limits. Each limit is "N/period" (period like 300s, 5m, 1h, 1d) or "0" for none,
+    # counted in fixed windows shared by every process (Redis when configured, else a small SQLite file
+    # beside the database). Mastodon's published figures are the starting point; see docs/safety.md.
+    ratelimit_enabled: bool = True
+    # Requests whose client address is loopback (local scripts, the test rig, a bench) are counted and
+    # get the headers but are never refused, as Mastodon safelists localhost.
+    ratelimit_exempt_loopback: bool = True
+    # X-Forwarded-For is believed only from these peers (comma-separated addresses or CIDRs).
+    trusted_proxies: str = ""
+    ratelimit_reads_per_token: str = "300/5m"
+    ratelimit_reads_per_account: str = "1500/5m"
+    ratelimit_reads_per_ip: str = "300/5m"  # requests without a known token
+    ratelimit_writes_per_token: str = "300/5m"
+    ratelimit_writes_per_account: str = "1500/5m"
+    ratelimit_writes_per_ip: str = "300/5m"
+    ratelimit_search_per_token: str = "100/5m"
+    ratelimit_search_per_ip: str = "60/5m"
+    ratelimit_media_per_account: str = "30/30m"
+    ratelimit_media_per_token: str = "30/30m"
+    ratelimit_sign_up_per_ip: str = "5/30m"
+    ratelimit_log_in_per_ip: str = "25/5m"
+    # Every request from one address, signed in or not (a ceiling for shared addresses such as NAT).
+    ratelimit_any_per_ip: str = "7500/5m"
+
+    # Safety: read caps, posts served per day (UTC) by tier; 0 means no cap.
+    readcap_new_unverified: int = 500
+    readcap_unverified: int = 1_000
+    readcap_verified: int = 10_000
+    readcap_new_account_days: int = 30
+    readcap_logged_out: int = 200  # per address, over public, tag and account timelines and threads
+    public_timelines_logged_out: bool = True
+
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "FULL"
     sqlite_busy_timeout_ms: int = 10_000
 
