@@ -78,6 +78,20 @@ class Settings(BaseSettings):
     feed_cap: int = 800
     fanout_batch: int = 1_000
 
+    # Safety: spam and bot scoring (see docs/safety.md). A post whose score reaches the quarantine
+    # threshold is shown to its author only and its account joins the moderation queue; an account
+    # whose score reaches the invalid-traffic threshold is left out of billing and payouts.
+    spam_scoring_enabled: bool = True
+    spam_quarantine_score: int = 60
+    spam_invalid_traffic_score: int = 60
+    spam_new_account_hours: int = 48
+    spam_new_domain_hours: int = 72
+    spam_blocked_domains: str = ""  # comma-separated; admins can add more in the database
+    spam_duplicate_window_hours: int = 48
+    spam_duplicate_similarity: float = 0.6  # estimated Jaccard above which two posts are near-duplicates
+    spam_campaign_accounts: int = 3  # other accounts posting the same text before it is a campaign
+    spam_popular_followers: int = 1_000  # replies aimed at accounts with at least this many followers
+
     # Media limits.
     media_max_bytes: int = 16 * 1024 * 1024
     media_max_pixels: int = 40_000_000

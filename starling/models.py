@@ -7,6 +7,21 @@ from starling.infra.jobs import Job
 from starling.media.models import MediaAttachment
 from starling.notifications.models import Marker, Notification
 from starling.posts.models import Bookmark, Favourite, IdempotencyKey, Mention, Pin, Status, StatusEdit, StatusTag, Tag
+from starling.safety.models import (
+    AccountScore,
+    AccountWarning,
+    ActivityCount,
+    Appeal,
+    Filter,
+    FilterKeyword,
+    FilterStatus,
+    LinkDomain,
+    MinHashBand,
+    ModerationLogEntry,
+    Report,
+    StatusScore,
+    TextFingerprint,
+)
 from starling.timelines.models import HomeFeedEntry, List, ListAccount
 
 metadata = Base.metadata
@@ -16,4 +31,7 @@ __all__ = [
     "FollowRequest", "Mute", "Job", "MediaAttachment", "Marker", "Notification", "Bookmark", "Favourite",
     "IdempotencyKey", "Mention", "Pin", "Status", "StatusEdit", "StatusTag", "Tag", "HomeFeedEntry", "List",
     "ListAccount", "metadata",
+    # safety: scoring, reports, moderation, filters
+    "AccountScore", "AccountWarning", "ActivityCount", "Appeal", "Filter", "FilterKeyword", "FilterStatus",
+    "LinkDomain", "MinHashBand", "ModerationLogEntry", "Report", "StatusScore", "TextFingerprint",
 ]

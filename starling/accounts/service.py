@@ -152,7 +152,7 @@ async def authenticate(session: AsyncSession, login: str, password: str) -> Acco
 
 def unusable_reason(account: Account) -> str | None:
     """Mastodon's words for why an account may not sign in, or None when it may."""
-    if account.suspended_at is not None:
+    if account.suspended_at is not None or account.disabled_at is not None:
         return "Your login is currently disabled"
     if not account.approved:
         return "Your login is currently pending approval"
