@@ -26,7 +26,7 @@ from starling.safety.ratelimit import RateLimiter
 
 log = logging.getLogger("starling")
 
-DOMAINS = ("accounts", "posts", "media", "graph", "timelines", "notifications", "search")
+DOMAINS = ("accounts", "posts", "media", "graph", "timelines", "notifications", "search", "safety")
 
 
 def _import_submodules(package: str) -> list:

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     instance_title: str = "Starling"
     instance_description: str = "A Starling microblogging instance."
     contact_email: str = ""
-    registrations: Literal["open", "approval", "closed"] = "open"
+    registrations: Literal["open", "approval", "invite", "closed"] = "open"
     max_characters: int = 500
     max_media_attachments: int = 4
     password_grant: bool = True
@@ -69,6 +69,31 @@ class Settings(BaseSettings):
     readcap_new_account_days: int = 30
     readcap_logged_out: int = 200  # per address, over public, tag and account timelines and threads
     public_timelines_logged_out: bool = True
+
+    # Safety: sign-up defences (docs/safety.md). Proof of work is off until sign-ups in the last hour
+    # reach the threshold (0: never automatic), or always on with pow_required.
+    pow_required: bool = False
+    pow_auto_sign_ups_per_hour: int = 20
+    pow_difficulty: int = 18  # leading zero bits of SHA-256; each bit doubles the expected work
+    pow_ttl_seconds: int = 300
+    confirmation_ttl_hours: int = 48
+    blocked_email_domains: str = ""  # comma-separated, beside the shipped disposable list
+    # New accounts, for their first hours: no links, few posts, no mass follows.
+    newcomer_hours: int = 24
+    newcomer_links: bool = False
+    newcomer_posts_per_hour: int = 10
+    newcomer_follows_per_hour: int = 20
+    # With no moderator active for this many days, open registrations turn into approval by themselves.
+    moderator_absence_days: int = 7
+
+    # Safety: outgoing mail. With smtp_host set, new accounts must confirm their email address.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_timeout_seconds: float = 10.0
 
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "FULL"
     sqlite_busy_timeout_ms: int = 10_000

@@ -12,13 +12,17 @@ from starling.safety.models import (
     AccountWarning,
     ActivityCount,
     Appeal,
+    EmailDomainBlock,
     Filter,
     FilterKeyword,
     FilterStatus,
+    Invite,
+    IpBlock,
     LinkDomain,
     MinHashBand,
     ModerationLogEntry,
     Report,
+    SignUp,
     StatusScore,
     TextFingerprint,
 )
@@ -34,4 +38,6 @@ __all__ = [
     # safety: scoring, reports, moderation, filters
     "AccountScore", "AccountWarning", "ActivityCount", "Appeal", "Filter", "FilterKeyword", "FilterStatus",
     "LinkDomain", "MinHashBand", "ModerationLogEntry", "Report", "StatusScore", "TextFingerprint",
+    # safety: sign-up defences
+    "EmailDomainBlock", "Invite", "IpBlock", "SignUp",
 ]

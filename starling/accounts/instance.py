@@ -11,8 +11,8 @@ from starling.accounts import repository
 from starling.config import Settings
 from starling.errors import Unprocessable
 
-RegistrationMode = Literal["open", "approval", "closed"]
-REGISTRATION_MODES = ("open", "approval", "closed")
+RegistrationMode = Literal["open", "approval", "invite", "closed"]
+REGISTRATION_MODES = ("open", "approval", "invite", "closed")  # invite: only with an admin's invite link
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from starling.graph import repository
 from starling.graph.models import Mute
 from starling.infra import jobs
 from starling.notifications import service as notifications
+from starling.safety import newcomers
 
 FEED_MERGE = "graph.feed_merge"
 FEED_UNMERGE = "graph.feed_unmerge"
@@ -82,6 +83,9 @@ async def follow(session: AsyncSession, account_id: int, target_id: int, reblogs
         await session.flush()
         return
 
+    follower = await accounts.by_id(session, account_id)
+    if follower is not None:
+        await newcomers.check_follow(session, session.info["settings"], follower)
     show_reblogs = True if reblogs is None else reblogs
     wants_notify = False if notify is None else notify
     now = clock.utcnow_naive()

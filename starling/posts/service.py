@@ -44,7 +44,7 @@ from starling.posts.models import (
     StatusTag,
     Tag,
 )
-from starling.safety import scoring
+from starling.safety import newcomers, scoring
 
 VISIBILITY = {name: value for value, name in enumerate(VISIBILITIES)}
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
@@ -261,6 +261,7 @@ async def create_status(session: AsyncSession, settings: Settings, *, account_id
     chosen = parse_visibility(visibility)
     _check_body(text, spoiler, media_ids, max_characters=await _max_characters(session, settings),
                 max_media=settings.max_media_attachments)
+    await newcomers.check_post(session, settings, author, f"{spoiler}\n{text}")
     language = _language(language, author.default_language)
     parent = None
     if in_reply_to_id is not None:

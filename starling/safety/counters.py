@@ -160,6 +160,21 @@ class Counters:
         return self.local.claim(key, ttl)
 
 
+_by_session_info: dict[tuple[str, int], Counters] = {}
+
+
+def for_session(session) -> Counters:
+    """The counters for service code that has a session (whose info carries settings and Redis)."""
+    settings, redis = session.info["settings"], session.info.get("redis")
+    key = (str(settings.data_dir), id(redis))
+    found = _by_session_info.get(key)
+    if found is None or found.redis is not redis:
+        if len(_by_session_info) > 32:
+            _by_session_info.pop(next(iter(_by_session_info)))
+        found = _by_session_info[key] = Counters(redis, LocalCounters(settings.data_dir / "counters.sqlite3"))
+    return found
+
+
 def for_context(ctx) -> Counters:
     """The instance's counters, built once per AppContext."""
     counters = ctx.extras.get("safety.counters")

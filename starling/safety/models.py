@@ -10,6 +10,60 @@ from sqlalchemy.orm import Mapped, mapped_column
 from starling.infra.db import Base, BigId
 from starling.infra.models_common import created_at_column
 
+# ---- sign-up defences (safety-1) -------------------------------------------------------------------
+
+class Invite(Base):
+    """An invite link an admin made: usable `max_uses` times (None: unlimited) until `expires_at`."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    max_uses: Mapped[int | None] = mapped_column(Integer)
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class IpBlock(Base):
+    """An address or CIDR block admins refuse sign-ups from, or send to approval."""
+
+    __tablename__ = "ip_blocks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    network: Mapped[str] = mapped_column(String(64), unique=True)  # normalised CIDR
+    severity: Mapped[str] = mapped_column(String(30))  # sign_up_block | sign_up_requires_approval
+    comment: Mapped[str] = mapped_column(Text, default="")
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class EmailDomainBlock(Base):
+    """An email domain (and its subdomains) admins refuse at sign-up, beside the shipped disposable list."""
+
+    __tablename__ = "email_domain_blocks"
+
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class SignUp(Base):
+    """How an account came in: from which address, with which invite. Counts sign-ups per hour."""
+
+    __tablename__ = "sign_ups"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    invite_id: Mapped[int | None] = mapped_column(ForeignKey("invites.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+Index("ix_sign_ups_created_at", SignUp.created_at)
+
+
 # ---- spam scoring, reports, moderation, filters (safety-2) ------------------------------------------
 
 class StatusScore(Base):
