@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling.accounts.models import Account, Application
@@ -61,10 +61,11 @@ async def band_candidates(session: AsyncSession, keys: list[int], *, since: date
 
 async def add_fingerprint(session: AsyncSession, *, status_id: int, account_id: int, signature: bytes,
                           keys: list[int], now: datetime) -> None:
-    await insert_ignore(session, TextFingerprint, [dict(status_id=status_id, account_id=account_id,
-                                                        signature=signature, created_at=now)])
-    await insert_ignore(session, MinHashBand, [dict(band_key=k, status_id=status_id, account_id=account_id,
-                                                    created_at=now) for k in set(keys)])
+    """A new post's fingerprint and band rows (plain inserts: the post is new, so nothing can clash)."""
+    await session.execute(insert(TextFingerprint), [dict(status_id=status_id, account_id=account_id,
+                                                         signature=signature, created_at=now)])
+    await session.execute(insert(MinHashBand), [dict(band_key=k, status_id=status_id, account_id=account_id,
+                                                     created_at=now) for k in set(keys)])
 
 
 async def prune_fingerprints(session: AsyncSession, before: datetime) -> None:
