@@ -30,6 +30,7 @@ from starling.safety.models import AccountScore, ModerationLogEntry, Report, Sta
 BEHAVIOUR_CODES = frozenset({"new_account", "empty_profile", "regular_cadence", "burst", "follow_churn",
                              "reply_spray", "client_pattern", "address_pattern"})
 CADENCE_POSTS = 12
+RELEASED = "released"  # a moderator's verdict on a post: the scorer leaves it alone
 MAX_REPORT_STATUSES = 50
 _LINK = re.compile(r"https?://([^/\s?#:]+)", re.IGNORECASE)
 _TAG = re.compile(r"(?:^|[^\w/])#(\w+)")
@@ -212,7 +213,7 @@ async def screen_before_fan_out(session: AsyncSession, settings: Settings, statu
     if status.reblog_of_id is not None:
         return False
     row = await repository.status_score(session, status.id)
-    if not settings.spam_scoring_enabled or row is None:
+    if not settings.spam_scoring_enabled or row is None or any(r["code"] == RELEASED for r in row.reasons):
         return bool(status.quarantined)
     author = await session.get(Account, status.account_id)
     if author is None:
@@ -307,8 +308,11 @@ async def clear_account(session: AsyncSession, account_id: int) -> None:
 
 
 async def release_statuses(session: AsyncSession, status_ids: Iterable[int]) -> None:
-    """Lift the quarantine of posts (a moderator's decision)."""
-    await repository.set_quarantined(session, status_ids, False)
+    """Lift the quarantine of posts (a moderator's decision, which the scorer respects from then on)."""
+    wanted = set(status_ids)
+    await repository.set_quarantined(session, wanted, False)
+    for row in (await repository.status_scores(session, wanted)).values():
+        row.reasons = [*row.reasons, {"code": RELEASED, "points": 0, "detail": "released by a moderator"}]
 
 
 async def quarantine_statuses(session: AsyncSession, status_ids: Iterable[int]) -> None:

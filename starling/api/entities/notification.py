@@ -6,9 +6,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling import clock
 from starling.api.entities.account import account_entity
+from starling.api.entities.moderation import account_warning_entity
 from starling.api.entities.status import status_entities
 from starling.context import AppContext
 from starling.notifications.service import NotificationView
+from starling.safety import moderation
 
 
 async def notification_entities(session: AsyncSession, ctx: AppContext, views: list[NotificationView],
@@ -18,6 +20,9 @@ async def notification_entities(session: AsyncSession, ctx: AppContext, views: l
     rendered: dict[str, dict] = {}
     if statuses:
         rendered = {e["id"]: e for e in await status_entities(session, ctx, statuses, viewer_id)}
+    warning_ids = {view.notification.id: moderation.warning_id_of(view.notification.dedupe_key)
+                   for view in views if view.notification.type == moderation.WARNING_TYPE}
+    warnings = await moderation.warnings_for_ids(session, [w for w in warning_ids.values() if w is not None])
     accounts: dict[int, dict] = {}
     out = []
     for view in views:
@@ -36,5 +41,10 @@ async def notification_entities(session: AsyncSession, ctx: AppContext, views: l
         }
         if status is not None:
             entity["status"] = status
+        if n.id in warning_ids:
+            warning = warnings.get(warning_ids[n.id] or 0)
+            if warning is None:
+                continue
+            entity["moderation_warning"] = account_warning_entity(ctx, warning, view.account)
         out.append(entity)
     return out
