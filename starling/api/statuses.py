@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from starling import ids
 from starling.api.deps import Auth, Ctx, OptionalAuth, ReadSession, WriteSession, scoped
 from starling.api.entities.account import account_entity
+from starling.api.entities.filter import annotate
 from starling.api.entities.status import status_edit_entities, status_entities, status_entity
 from starling.api.media import path_id
 from starling.api.pagination import page_params, page_response
@@ -18,7 +19,7 @@ from starling.api.responses import JSON
 from starling.api.timelines import admit_reader
 from starling.errors import Forbidden, NotFound, Unprocessable
 from starling.posts import service
-from starling.safety import readcap
+from starling.safety import filters, readcap
 
 router = APIRouter()
 
@@ -127,7 +128,10 @@ async def context(status_id: int, request: Request, ctx: Ctx, session: ReadSessi
     viewer = reader_id(auth)
     who = await admit_reader(request, ctx, auth)
     ancestors, descendants = await service.context(session, path_id(status_id), viewer)
-    entities = await status_entities(session, ctx, ancestors + descendants, viewer)
+    ancestors, warned = await filters.apply(session, viewer, "thread", ancestors)
+    descendants, warned_below = await filters.apply(session, viewer, "thread", descendants)
+    entities = annotate(await status_entities(session, ctx, ancestors + descendants, viewer),
+                        {**warned, **warned_below})
     await readcap.spend(ctx, who, len(entities))
     return JSON({"ancestors": entities[:len(ancestors)], "descendants": entities[len(ancestors):]})
 

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling.api.deps import Auth, Ctx, OptionalAuth, ReadSession, scoped
 from starling.api.entities import hydration
+from starling.api.entities.filter import annotate
 from starling.api.entities.status import status_entities
 from starling.api.pagination import page_params, set_link_header
 from starling.api.params import query_params
 from starling.api.responses import JSON
 from starling.context import AppContext
 from starling.errors import Forbidden, NotFound
-from starling.safety import readcap
+from starling.safety import filters, readcap
 from starling.safety.ratelimit import client_ip, is_exempt
 from starling.search.service import normalize_tag
 from starling.timelines import service as timelines
@@ -43,10 +45,16 @@ async def admit_reader(request: Request, ctx: AppContext, auth: Auth | None) -> 
 
 
 async def render_page(request: Request, session: AsyncSession, ctx: AppContext, page: TimelinePage,
-                      viewer_id: int | None, reader: readcap.Reader | None = None) -> JSON:
-    response = JSON(await status_entities(session, ctx, page.statuses, viewer_id))
+                      viewer_id: int | None, reader: readcap.Reader | None = None,
+                      context: str | None = None) -> JSON:
+    """The page's entities with the Link header; with a filter `context`, the viewer's keyword filters
+    hide posts or add `filtered` warnings."""
+    statuses, warned = page.statuses, {}
+    if context is not None:
+        statuses, warned = await filters.apply(session, viewer_id, context, page.statuses)
+    response = JSON(annotate(await status_entities(session, ctx, statuses, viewer_id), warned))
     if reader is not None:
-        await readcap.spend(ctx, reader, len(page.statuses))
+        await readcap.spend(ctx, reader, len(statuses))
     set_link_header(request, response, page.first_id, page.last_id)
     return response
 
@@ -64,8 +72,11 @@ async def home(request: Request, auth: Annotated[Auth, Depends(scoped("read:stat
     who = await admit_reader(request, ctx, auth)
     async with ctx.db.reads() as reader:
         page = await timelines.home_page(reader, auth.account_id, page_params(request), settings=ctx.settings)
-        body = await hydration.statuses_json(reader, ctx, page.statuses, page.pool, auth.account_id)
-    await readcap.spend(ctx, who, len(page.statuses))
+        statuses, warned = await filters.apply_direct(reader, ctx.db.read, auth.account_id, "home", page.statuses)
+        body = await hydration.statuses_json(reader, ctx, statuses, page.pool, auth.account_id)
+    if warned:  # only for a reader with a matching warn filter: the cached bytes are opened again
+        body = orjson.dumps(annotate(orjson.loads(body), warned))
+    await readcap.spend(ctx, who, len(statuses))
     response = Response(body, media_type=JSON.media_type)
     set_link_header(request, response, page.first_id, page.last_id)
     return response
@@ -81,7 +92,7 @@ async def public(request: Request, session: ReadSession, ctx: Ctx, auth: Optiona
     page = await timelines.public_timeline(
         session, viewer_id, page_params(request), local=bool(params.bool("local", False)),
         remote=bool(params.bool("remote", False)), only_media=bool(params.bool("only_media", False)))
-    return await render_page(request, session, ctx, page, viewer_id, who)
+    return await render_page(request, session, ctx, page, viewer_id, who, "public")
 
 
 def _tag_names(values: list) -> list[str]:
@@ -104,7 +115,7 @@ async def tag(hashtag: str, request: Request, session: ReadSession, ctx: Ctx, au
         all_of=_tag_names(params.list("all")), none_of=_tag_names(params.list("none")),
         local=bool(params.bool("local", False)), remote=bool(params.bool("remote", False)),
         only_media=bool(params.bool("only_media", False)))
-    return await render_page(request, session, ctx, page, viewer_id, who)
+    return await render_page(request, session, ctx, page, viewer_id, who, "public")
 
 
 @router.get("/api/v1/timelines/list/{list_id:int}")
@@ -112,7 +123,7 @@ async def list_timeline(list_id: int, request: Request, session: ReadSession, ct
                         auth: Annotated[Auth, Depends(scoped("read:lists"))]) -> JSON:
     who = await admit_reader(request, ctx, auth)
     page = await timelines.list_timeline(session, auth.account.id, _id(list_id), page_params(request))
-    return await render_page(request, session, ctx, page, auth.account.id, who)
+    return await render_page(request, session, ctx, page, auth.account.id, who, "home")
 
 
 @router.get("/api/v1/accounts/{account_id:int}/statuses")
@@ -132,7 +143,7 @@ async def account_statuses(account_id: int, request: Request, session: ReadSessi
         exclude_direct=bool(params.bool("exclude_direct", False)),
         only_media=bool(params.bool("only_media", False)), pinned=bool(params.bool("pinned", False)),
         tagged=tagged_name)
-    return await render_page(request, session, ctx, page, viewer_id, who)
+    return await render_page(request, session, ctx, page, viewer_id, who, "account")
 
 
 @router.get("/api/v1/favourites")
