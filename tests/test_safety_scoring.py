@@ -182,3 +182,15 @@ async def test_replies_sprayed_at_popular_accounts(client, ctx, cast, make_accou
         await drain()
     row, _ = await score_of(ctx, replies[-1])
     assert "reply_spray" in [r["code"] for r in row.reasons]
+
+
+async def test_many_sign_ups_from_one_address(client, ctx, make_account, drain):
+    from starling.safety.models import SignUp
+
+    farm = [await make_account(f"farm{i}") for i in range(6)]
+    async with ctx.db.write() as session:
+        session.add_all([SignUp(account_id=a.id, ip="203.0.113.7") for a in farm])
+    status_id = await post_api(client, farm[0], "Just a quiet first post from a brand new account here")
+    await drain()
+    row, _ = await score_of(ctx, status_id)
+    assert "address_pattern" in [r["code"] for r in row.reasons]

@@ -204,7 +204,9 @@ async def _behaviour(session: AsyncSession, settings: Settings, status: Status, 
         follows_today=counts.get("follow", 0), unfollows_today=counts.get("unfollow", 0),
         popular_reply_targets=await repository.popular_reply_targets(
             session, author.id, day_ago, settings.spam_popular_followers),
-        new_accounts_on_client=clients)
+        new_accounts_on_client=clients,
+        new_accounts_on_address=await repository.sign_ups_from_same_address(session, author.id,
+                                                                           now - timedelta(days=1)))
 
 
 async def screen_before_fan_out(session: AsyncSession, settings: Settings, status: Status) -> bool:

@@ -19,6 +19,7 @@ from starling.safety.models import (
     MinHashBand,
     ModerationLogEntry,
     Report,
+    SignUp,
     StatusScore,
     TextFingerprint,
 )
@@ -177,3 +178,13 @@ async def open_auto_report(session: AsyncSession, account_id: int) -> Report | N
 
 def log(session: AsyncSession, entry: ModerationLogEntry) -> None:
     session.add(entry)
+
+
+async def sign_ups_from_same_address(session: AsyncSession, account_id: int, since: datetime) -> int:
+    """Accounts that signed up since `since` from the address `account_id` signed up from (0 when the
+    account was made by an operator, or its address is unknown)."""
+    ip = await session.scalar(select(SignUp.ip).where(SignUp.account_id == account_id))
+    if not ip:
+        return 0
+    return int(await session.scalar(select(func.count()).select_from(SignUp).where(
+        SignUp.ip == ip, SignUp.created_at >= since)) or 0)
