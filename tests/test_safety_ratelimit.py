@@ -258,3 +258,19 @@ async def test_limiter_with_redis_context(tmp_path, settings):
     assert codes == [200, 200, 200, 200, 429]
     assert ratelimit.RateLimiter  # the middleware counted in Redis, not in the local file
     assert not (settings.data_dir / "counters.sqlite3").exists()
+
+
+async def test_a_spent_limit_refuses_without_the_store(client, ctx):
+    """Once a limit is used up, this process refuses the rest of its window from memory: a flood costs
+    no counter write."""
+    for _ in range(5):
+        await client.get("/api/v1/timelines/public", headers=_from("192.0.2.110"))
+
+    class Broken:
+        async def increment(self, items):
+            raise AssertionError("the store was used")
+
+    ctx.extras["safety.counters"] = Broken()
+    response = await client.get("/api/v1/timelines/public", headers=_from("192.0.2.110"))
+    assert response.status_code == 429
+    assert response.headers["X-RateLimit-Remaining"] == "0" and int(response.headers["Retry-After"]) >= 1

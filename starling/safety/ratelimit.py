@@ -16,6 +16,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import orjson
 
@@ -32,6 +33,9 @@ LIMITED_PREFIXES = ("/api/", "/oauth/")
 _SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 ACCOUNT_MEMORY = 50_000
+SPENT_MEMORY = 100_000
+REFUSAL = orjson.dumps({"error": "Too many requests"})
+REFUSAL_LENGTH = str(len(REFUSAL)).encode()
 
 
 def parse_limit(spec: str) -> tuple[int, int] | None:
@@ -91,10 +95,12 @@ class TrustedProxies:
     def __init__(self, spec: str):
         self.networks = [ipaddress.ip_network(part.strip(), strict=False)
                          for part in spec.split(",") if part.strip()]
+        self._trusts = lru_cache(maxsize=4096)(self._trusts_uncached)
 
     def __contains__(self, host: str) -> bool:
-        if not self.networks:
-            return False
+        return bool(self.networks) and self._trusts(host)
+
+    def _trusts_uncached(self, host: str) -> bool:
         try:
             address = ipaddress.ip_address(host)
         except ValueError:
@@ -121,6 +127,7 @@ def _is_address(text: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=65_536)  # parsing an address costs microseconds; a flood repeats one address
 def address_key(host: str) -> str:
     """What an address is counted under: IPv4 as it is, IPv6 by its /64 (one subscriber's block)."""
     try:
@@ -134,6 +141,7 @@ def address_key(host: str) -> str:
     return str(address)
 
 
+@lru_cache(maxsize=65_536)
 def is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -200,6 +208,7 @@ class RateLimiter:
         self.rules = rules_from(settings)
         self.prefix = settings.redis_prefix + "rl:"
         self.accounts: OrderedDict[str, int] = OrderedDict()  # token key -> account id, learnt
+        self.spent: dict[str, int] = {}  # counter key -> end of its window, for limits used up
 
     @property
     def counters(self) -> counters_module.Counters:
@@ -265,17 +274,24 @@ class RateLimiter:
             else:
                 ident = address_key(ip)
             window = now // rule.period
+            key = f"{self.prefix}{rule.family}:{rule.kind}:{ident}:{window}"
+            known = self.spent.get(key)
+            if known is not None:
+                # Over this limit for the rest of the window: refuse without touching the store. This
+                # is what keeps a flood cheap (and a key names its window, so it never goes stale).
+                return Verdict(rule.limit, 0, known, True, max(1, known - now))
             applied.append((rule, (window + 1) * rule.period))
-            keys.append((f"{self.prefix}{rule.family}:{rule.kind}:{ident}:{window}", 1, rule.period + 5))
+            keys.append((key, 1, rule.period + 5))
         if not keys:
             return None
         counts = await self.counters.increment(keys)
         tightest: Verdict | None = None
         retry_after = 0
-        for (rule, reset), count in zip(applied, counts, strict=True):
+        for (rule, reset), count, (key, _, _) in zip(applied, counts, keys, strict=True):
             remaining = rule.limit - count
             if remaining < 0:
                 retry_after = max(retry_after, reset - now)
+                self._remember_spent(key, reset, now)
             if tightest is None or remaining < tightest.remaining:
                 tightest = Verdict(rule.limit, remaining, reset, False, 0)
         assert tightest is not None
@@ -283,11 +299,18 @@ class RateLimiter:
             return Verdict(tightest.limit, 0, tightest.reset, True, max(1, retry_after))
         return tightest
 
+    def _remember_spent(self, key: str, reset: int, now: int) -> None:
+        if len(self.spent) >= SPENT_MEMORY:
+            self.spent = {k: r for k, r in self.spent.items() if r > now}
+            if len(self.spent) >= SPENT_MEMORY:
+                self.spent.clear()
+        self.spent[key] = reset
+
     async def _refuse(self, verdict: Verdict, send) -> None:
-        body = orjson.dumps({"error": "Too many requests"})
+        body = REFUSAL
         await send({"type": "http.response.start", "status": 429,
                     "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()),
+                                (b"content-length", REFUSAL_LENGTH),
                                 (b"retry-after", str(verdict.retry_after).encode()), *verdict.headers()]})
         await send({"type": "http.response.body", "body": body})
 
