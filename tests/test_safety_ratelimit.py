@@ -274,3 +274,20 @@ async def test_a_spent_limit_refuses_without_the_store(client, ctx):
     response = await client.get("/api/v1/timelines/public", headers=_from("192.0.2.110"))
     assert response.status_code == 429
     assert response.headers["X-RateLimit-Remaining"] == "0" and int(response.headers["Retry-After"]) >= 1
+
+
+async def test_sign_in_throttle_counts_the_forwarded_address(client, ctx):
+    ctx.settings.login_attempts_per_ip = 3
+    ctx.settings.ratelimit_log_in_per_ip = "0"
+    app = (await client.post("/api/v1/apps", json={"client_name": "x", "redirect_uris": "myapp://cb"},
+                             headers=_from("192.0.2.120"))).json()
+
+    async def attempt(ip: str, n: int) -> int:
+        response = await client.post("/oauth/token", headers=_from(ip), data={
+            "grant_type": "password", "client_id": app["client_id"], "client_secret": app["client_secret"],
+            "username": f"nobody{n}", "password": "wrong password"})
+        return response.status_code
+
+    codes = [await attempt("198.51.100.30", n) for n in range(4)]
+    assert codes[:3] != [429, 429, 429] and codes[3] == 429
+    assert await attempt("198.51.100.31", 9) != 429  # another client behind the same proxy
