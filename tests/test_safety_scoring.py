@@ -194,3 +194,15 @@ async def test_many_sign_ups_from_one_address(client, ctx, make_account, drain):
     await drain()
     row, _ = await score_of(ctx, status_id)
     assert "address_pattern" in [r["code"] for r in row.reasons]
+
+
+async def test_quarantined_posts_do_not_make_a_hashtag_trend(client, ctx, make_account):
+    from starling.search import trends
+
+    ctx.settings.spam_blocked_domains = "spam.example"
+    for i in range(4):
+        who = await make_account(f"trender{i}")
+        await post_api(client, who, f"#cheapwatches number {i} https://spam.example/{i}")
+    trends.clear_cache()
+    names = [t["name"] for t in (await client.get("/api/v1/trends/tags")).json()]
+    assert "cheapwatches" not in names
