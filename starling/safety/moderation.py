@@ -439,3 +439,11 @@ async def target_of(session: AsyncSession, report: Report) -> Account:
 async def log_link_domain(session: AsyncSession, moderator_id: int, domain: str, blocked: bool) -> None:
     """Record a link-domain block or unblock in the audit log."""
     _log(session, moderator_id, "link_domain.block" if blocked else "link_domain.unblock", details={"domain": domain})
+
+
+async def reportable_account(session: AsyncSession, account_id: int) -> Account:
+    """The account a person is about to report; NotFound when unknown or already suspended."""
+    account = await session.get(Account, account_id)
+    if account is None or account.suspended_at is not None:
+        raise NotFound()
+    return account
