@@ -3,7 +3,11 @@ moderator-absence fallback to approval, and the limits on new accounts."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -268,3 +272,19 @@ async def test_new_accounts_are_limited(client, ctx, app_headers, cast):
     clock.set_now(clock.now() + timedelta(hours=25))
     assert (await client.post("/api/v1/statuses", json={"status": "see https://example.net/about"},
                               headers=newbie)).status_code == 200
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+async def test_the_browser_script_solves_a_real_challenge(client, ctx, app_headers):
+    """starling/web/static/pow.js (what the web sign-up page runs) finds a nonce the server accepts."""
+    ctx.settings.pow_required = True
+    body = (await client.get("/api/v1/sign_up/challenge")).json()
+    script = Path(signup.__file__).parent.parent / "web" / "static" / "pow.js"
+    harness = ("global.window = {}; global.document = {querySelectorAll: () => []};"
+               f"require({json.dumps(str(script))});"
+               f"window.StarlingPow.solve({json.dumps(body['challenge'])}, {body['difficulty']},"
+               " n => process.stdout.write(n));")
+    done = subprocess.run(["node", "-e", harness], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    proof = {"pow_challenge": body["challenge"], "pow_nonce": done.stdout.strip()}
+    assert (await _sign_up(client, await app_headers(), "browser", **proof)).status_code == 200
