@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     newcomer_links: bool = False
     newcomer_posts_per_hour: int = 10
     newcomer_follows_per_hour: int = 20
+    # Failed sign-ins back off in growing windows ("N/period" tiers, comma-separated; "0" for none).
+    login_backoff_per_account: str = "20/1h,50/1d"
+    login_backoff_per_ip: str = "100/1h,300/1d"
     # With no moderator active for this many days, open registrations turn into approval by themselves.
     moderator_absence_days: int = 7
 

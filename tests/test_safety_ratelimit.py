@@ -291,3 +291,32 @@ async def test_sign_in_throttle_counts_the_forwarded_address(client, ctx):
     codes = [await attempt("198.51.100.30", n) for n in range(4)]
     assert codes[:3] != [429, 429, 429] and codes[3] == 429
     assert await attempt("198.51.100.31", 9) != 429  # another client behind the same proxy
+
+
+async def test_failed_sign_ins_back_off_per_login_and_per_address(client, ctx, cast):
+    ctx.settings.ratelimit_log_in_per_ip = "0"
+    ctx.settings.login_failures_per_account = 100  # leave the short database window out of the way
+    ctx.settings.login_backoff_per_account = "3/1h"
+    ctx.settings.login_backoff_per_ip = "6/1d"
+    app = (await client.post("/api/v1/apps", json={"client_name": "x", "redirect_uris": "myapp://cb"},
+                             headers=_from("192.0.2.130"))).json()
+
+    async def sign_in(ip: str, username: str, password: str):
+        return await client.post("/oauth/token", headers=_from(ip), data={
+            "grant_type": "password", "client_id": app["client_id"], "client_secret": app["client_secret"],
+            "username": username, "password": password, "scope": "read"})
+
+    for _ in range(3):
+        assert (await sign_in("198.51.100.40", "alice", "wrong password")).status_code == 400
+    # Locked for the rest of the hour, even with the right password, from any address.
+    locked = await sign_in("198.51.100.41", "alice", cast.alice.password)
+    assert locked.status_code == 429 and 1 <= int(locked.headers["Retry-After"]) <= 3600
+    assert "failed sign-in" in locked.json()["error"]
+    # Bob is not locked; a success counts nothing.
+    for _ in range(4):
+        assert (await sign_in("198.51.100.42", "bob", cast.bob.password)).status_code == 200
+    # One address failing on many logins is stopped for the day.
+    for n in range(6):
+        assert (await sign_in("198.51.100.43", f"guess{n}", "wrong password")).status_code == 400
+    stopped = await sign_in("198.51.100.43", "carol", cast.carol.password)
+    assert stopped.status_code == 429 and 1 <= int(stopped.headers["Retry-After"]) <= 86_400
