@@ -206,3 +206,19 @@ async def test_quarantined_posts_do_not_make_a_hashtag_trend(client, ctx, make_a
     trends.clear_cache()
     names = [t["name"] for t in (await client.get("/api/v1/trends/tags")).json()]
     assert "cheapwatches" not in names
+
+
+async def test_editing_a_post_into_spam_quarantines_it(client, ctx, cast, drain):
+    status_id = await post_api(client, cast.bob, "Lovely walk by the river this morning")
+    await drain()
+    assert (await score_of(ctx, status_id))[1] is False
+    ctx.settings.spam_blocked_domains = "spam.example"
+    r = await client.put(f"/api/v1/statuses/{status_id}", json={"status": "Cheap pills https://spam.example/buy"},
+                         headers=cast.bob.headers)
+    assert r.status_code == 200, r.text
+    row, quarantined = await score_of(ctx, status_id)
+    assert quarantined and "blocked_domain" in [r["code"] for r in row.reasons]
+    assert (await client.get(f"/api/v1/statuses/{status_id}", headers=cast.alice.headers)).status_code == 404
+    # Editing it back does not lift the quarantine: that is a moderator's call.
+    await client.put(f"/api/v1/statuses/{status_id}", json={"status": "Lovely walk"}, headers=cast.bob.headers)
+    assert (await score_of(ctx, status_id))[1] is True

@@ -223,8 +223,8 @@ async def _accounts(ctx, rng, count: int, prefix: str, *, popular: bool = False)
 async def test_spam_wave_is_quarantined_and_people_are_not(ctx, drain):
     rng = random.Random(5)
     celebrities = await _accounts(ctx, rng, 5, "celeb", popular=True)
-    people = await _accounts(ctx, rng, 100, "person")
-    bots = await _accounts(ctx, rng, 150, "bot")
+    people = await _accounts(ctx, rng, 90, "person")
+    bots = await _accounts(ctx, rng, 130, "bot")
 
     plan: list[Post] = []
     for index, (celeb_id, _) in enumerate(celebrities):

@@ -359,6 +359,10 @@ async def edit_status(session: AsyncSession, settings: Settings, *, account_id: 
             session.add(Mention(status_id=status.id, account_id=mentioned))
     await repository.replace_tags(session, status.id, [t.id for t in await _tags(session, body.tag_names)])
     session.add(_version(status, new_media, now))
+    author = await session.get(Account, account_id)
+    if author is not None:
+        await scoring.screen_edited_status(session, settings, status, author, mentions=len(body.mention_ids),
+                                           hashtags=len(body.tag_names))
     jobs.enqueue(session, "status.edited", {"status_id": status.id})
     await session.flush()
     return status

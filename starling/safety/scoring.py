@@ -151,21 +151,19 @@ async def _quarantine_campaign(session: AsyncSession, settings: Settings, matche
         await _flag(session, account_id, status_ids, settings.spam_quarantine_score, [reason.as_dict()], now)
 
 
-async def screen_new_status(session: AsyncSession, settings: Settings, status: Status, author: Account, *,
-                            mentions: int, hashtags: int) -> None:
-    """The synchronous stage, called by posts while creating `status` (flushed, not yet committed):
-    score content, account age and near-duplicates; quarantine at the threshold."""
-    if not settings.spam_scoring_enabled or status.reblog_of_id is not None:
-        return
-    now = clock.utcnow_naive()
+async def _screen_text(session: AsyncSession, settings: Settings, status: Status, author: Account, *,
+                       mentions: int, hashtags: int, now: datetime) -> tuple[policy.Verdict, list[policy.Reason],
+                                                                            list[tuple[int, int]]]:
+    """Content, near-duplicate and account-age reasons for `status`'s current text."""
     t = thresholds(settings)
     age = _hours(author.created_at, now)
     reply_to_popular = (status.in_reply_to_account_id is not None
                         and status.in_reply_to_account_id != author.id
                         and await repository.followers_count(session, status.in_reply_to_account_id)
                         >= settings.spam_popular_followers)
-    post = policy.PostFacts(text=status.text, mentions=mentions, hashtags=hashtags,
-                            domains=tuple(link_domains(status.text)), reply_to_popular=reply_to_popular)
+    post = policy.PostFacts(text=f"{status.spoiler_text or ''}\n{status.text}".strip(), mentions=mentions,
+                            hashtags=hashtags, domains=tuple(link_domains(status.text)),
+                            reply_to_popular=reply_to_popular)
     verdict = policy.Verdict()
     verdict.add(policy.content_reasons(post, await _domain_facts(session, settings, list(post.domains), now),
                                        t, age))
@@ -174,15 +172,57 @@ async def screen_new_status(session: AsyncSession, settings: Settings, status: S
     verdict.add(duplicate_reasons)
     has_profile = bool(author.display_name or author.note or author.avatar_key)
     verdict.add(policy.behaviour_reasons(policy.AccountFacts(age_hours=age, has_profile=has_profile), t))
+    return verdict, duplicate_reasons, matched
+
+
+async def _after_text_verdict(session: AsyncSession, settings: Settings, status: Status, author: Account,
+                              verdict: policy.Verdict, duplicate_reasons: list[policy.Reason],
+                              matched: list[tuple[int, int]], now: datetime) -> bool:
+    """Quarantine and flag at the threshold; a campaign takes its earlier copies with it."""
     quarantined = verdict.score >= settings.spam_quarantine_score
-    session.add(StatusScore(status_id=status.id, account_id=author.id, score=verdict.score,
-                            reasons=verdict.as_list(), quarantined=quarantined, created_at=now, updated_at=now))
     if quarantined:
         status.quarantined = True
         await _flag(session, author.id, [status.id], verdict.score, verdict.as_list(), now)
     campaign = next((r for r in duplicate_reasons if r.code == "campaign"), None)
     if campaign is not None:
         await _quarantine_campaign(session, settings, matched, campaign, now)
+    return quarantined
+
+
+async def screen_new_status(session: AsyncSession, settings: Settings, status: Status, author: Account, *,
+                            mentions: int, hashtags: int) -> None:
+    """The synchronous stage, called by posts while creating `status` (flushed, not yet committed):
+    score content, account age and near-duplicates; quarantine at the threshold."""
+    if not settings.spam_scoring_enabled or status.reblog_of_id is not None:
+        return
+    now = clock.utcnow_naive()
+    verdict, duplicate_reasons, matched = await _screen_text(session, settings, status, author, mentions=mentions,
+                                                             hashtags=hashtags, now=now)
+    session.add(StatusScore(status_id=status.id, account_id=author.id, score=verdict.score,
+                            reasons=verdict.as_list(), quarantined=verdict.score >= settings.spam_quarantine_score,
+                            created_at=now, updated_at=now))
+    await _after_text_verdict(session, settings, status, author, verdict, duplicate_reasons, matched, now)
+
+
+async def screen_edited_status(session: AsyncSession, settings: Settings, status: Status, author: Account, *,
+                               mentions: int, hashtags: int) -> None:
+    """An edit is scored like a new post (editing harmless text into spam must not slip through); a post
+    a moderator released stays released, and an edit never lifts a quarantine."""
+    if not settings.spam_scoring_enabled or status.reblog_of_id is not None:
+        return
+    row = await repository.status_score(session, status.id)
+    if row is not None and any(r["code"] == RELEASED for r in row.reasons):
+        return
+    now = clock.utcnow_naive()
+    await repository.forget_fingerprint(session, status.id)
+    verdict, duplicate_reasons, matched = await _screen_text(session, settings, status, author, mentions=mentions,
+                                                             hashtags=hashtags, now=now)
+    if row is None:
+        row = StatusScore(status_id=status.id, account_id=author.id, created_at=now)
+        session.add(row)
+    row.score, row.reasons, row.updated_at = verdict.score, verdict.as_list(), now
+    if await _after_text_verdict(session, settings, status, author, verdict, duplicate_reasons, matched, now):
+        row.quarantined = True
 
 
 async def _behaviour(session: AsyncSession, settings: Settings, status: Status, author: Account,

@@ -69,6 +69,12 @@ async def add_fingerprint(session: AsyncSession, *, status_id: int, account_id: 
                                                      created_at=now) for k in set(keys)])
 
 
+async def forget_fingerprint(session: AsyncSession, status_id: int) -> None:
+    """Drop a post's fingerprint (before an edited text is fingerprinted again)."""
+    await session.execute(delete(MinHashBand).where(MinHashBand.status_id == status_id))
+    await session.execute(delete(TextFingerprint).where(TextFingerprint.status_id == status_id))
+
+
 async def prune_fingerprints(session: AsyncSession, before: datetime) -> None:
     """Forget fingerprints older than the duplicate window."""
     await session.execute(delete(MinHashBand).where(MinHashBand.created_at < before))
