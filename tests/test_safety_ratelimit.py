@@ -320,3 +320,17 @@ async def test_failed_sign_ins_back_off_per_login_and_per_address(client, ctx, c
         assert (await sign_in("198.51.100.43", f"guess{n}", "wrong password")).status_code == 400
     stopped = await sign_in("198.51.100.43", "carol", cast.carol.password)
     assert stopped.status_code == 429 and 1 <= int(stopped.headers["Retry-After"]) <= 86_400
+
+
+async def test_limiter_keeps_limiting_when_redis_is_unreachable(settings, caplog):
+    settings.redis_url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    app = create_app(settings, run_worker=False)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+            codes = [(await http.get("/api/v1/timelines/public", headers=_from("192.0.2.140"))).status_code
+                     for _ in range(6)]
+    finally:
+        await app.state.ctx.close()
+    assert codes == [200, 200, 200, 200, 429, 429]
+    assert "Redis failed" in caplog.text
+    assert (settings.data_dir / "counters.sqlite3").exists()
