@@ -25,7 +25,9 @@ class InstanceSettings:
 
     @property
     def registrations_open(self) -> bool:
-        return self.registrations != "closed"
+        """Whether anyone may sign up (what the instance API tells apps). Under "invite" only people
+        holding an invite link may, as on a Mastodon server whose registrations are closed."""
+        return self.registrations in ("open", "approval")
 
     @property
     def approval_required(self) -> bool:
