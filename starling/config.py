@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 20 * 1024 * 1024
     max_page_limit: int = 40
 
+    # Web app: how long a browser stays signed in without visiting (each visit extends it).
+    web_session_days: int = 30
+
     embedded_worker: bool = True
     # Serves /bench/bare (a fixed body from memory) so `make bench` can compare against it.
     bench_routes: bool = False

@@ -1,6 +1,14 @@
 """Every table, imported in one place so migrations and tests see the whole schema."""
 
-from starling.accounts.models import AccessToken, Account, Application, AuthorizationCode, InstanceSetting, LoginAttempt
+from starling.accounts.models import (
+    AccessToken,
+    Account,
+    Application,
+    AuthorizationCode,
+    InstanceSetting,
+    LoginAttempt,
+    WebSession,
+)
 from starling.graph.models import Block, Follow, FollowRequest, Mute
 from starling.infra.db import Base
 from starling.infra.jobs import Job
@@ -34,7 +42,7 @@ __all__ = [
     "AccessToken", "Account", "Application", "AuthorizationCode", "InstanceSetting", "LoginAttempt", "Block", "Follow",
     "FollowRequest", "Mute", "Job", "MediaAttachment", "Marker", "Notification", "Bookmark", "Favourite",
     "IdempotencyKey", "Mention", "Pin", "Status", "StatusEdit", "StatusTag", "Tag", "HomeFeedEntry", "List",
-    "ListAccount", "metadata",
+    "ListAccount", "WebSession", "metadata",
     # safety: scoring, reports, moderation, filters
     "AccountScore", "AccountWarning", "ActivityCount", "Appeal", "Filter", "FilterKeyword", "FilterStatus",
     "LinkDomain", "MinHashBand", "ModerationLogEntry", "Report", "StatusScore", "TextFingerprint",

@@ -103,3 +103,24 @@ async def set_instance_setting(session: AsyncSession, key: str, value: object) -
         raise Unprocessable(message) from None
     await repository.put_instance_setting(session, key, normalised)
     return normalised
+
+
+async def update_instance_settings(session: AsyncSession, values: dict[str, object]) -> None:
+    """Validate every given option, then store them all, or none: Unprocessable with `details` keyed by
+    option when any is wrong."""
+    problems: dict[str, list[dict[str, str]]] = {}
+    normalised: dict[str, object] = {}
+    for key, value in values.items():
+        if key not in _FIELDS:
+            problems[key] = [{"error": "ERR_UNKNOWN", "description": "is not an instance setting"}]
+            continue
+        try:
+            normalised[key] = _FIELDS[key][0](value)
+        except Unprocessable as exc:
+            problems[key] = [{"error": "ERR_INVALID",
+                              "description": exc.message.removeprefix("Validation failed: ")}]
+    if problems:
+        parts = [f"{key} {p[0]['description']}" for key, p in problems.items()]
+        raise Unprocessable("Validation failed: " + ", ".join(parts), details=problems)
+    for key, value in normalised.items():
+        await repository.put_instance_setting(session, key, value)

@@ -130,6 +130,20 @@ Index("ix_login_attempts_ip", LoginAttempt.ip_key, LoginAttempt.created_at)
 Index("ix_login_attempts_login", LoginAttempt.login_key, LoginAttempt.created_at)
 
 
+class WebSession(Base):
+    """A browser signed in to the web app. The cookie holds a random token; only its digest is kept."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = created_at_column()
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+
 class InstanceSetting(Base):
     """Admin-editable instance options; the typed view lives in accounts.instance."""
 

@@ -131,6 +131,7 @@ class NotificationPage:
     # Bounds of the rows read, before the visibility filter, so pagination never skips or repeats.
     first_id: int | None
     last_id: int | None
+    full: bool = False  # the page read as many rows as it asked for: older ones may follow
 
 
 def _strings(values: Sequence[str]) -> list[str]:
@@ -172,7 +173,8 @@ async def list_notifications(session: AsyncSession, account_id: int, page: Any, 
     rows = page.order(rows, key=lambda n: n.id)
     if not rows:
         return NotificationPage([], None, None)
-    return NotificationPage(await _views(session, rows, account_id), rows[0].id, rows[-1].id)
+    return NotificationPage(await _views(session, rows, account_id), rows[0].id, rows[-1].id,
+                            full=len(rows) >= page.limit)
 
 
 async def get_notification(session: AsyncSession, account_id: int, notification_id: int) -> NotificationView:
@@ -222,3 +224,12 @@ async def save_markers(session: AsyncSession, account_id: int, positions: dict[s
             raise Unprocessable(f"Validation failed: unknown timeline {timeline}")
         await repository.save_marker(session, account_id, timeline, last_read_id, now)
     return await repository.markers_of(session, account_id, positions)
+
+
+async def mark_read(session: AsyncSession, account_id: int, up_to_id: int) -> bool:
+    """Move the `notifications` marker forward to `up_to_id` (never back: an app may have read further).
+    Returns whether it moved."""
+    if up_to_id <= await repository.marker_position(session, account_id, "notifications"):
+        return False
+    await repository.save_marker(session, account_id, "notifications", up_to_id, clock.utcnow_naive())
+    return True
