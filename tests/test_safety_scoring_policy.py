@@ -69,7 +69,7 @@ def test_duplicates_campaign_and_repetition():
     bigger = policy.duplicate_reasons(DuplicateFacts(other_accounts=30, best_similarity=0.9), T)
     assert points(bigger) == 100
     assert codes(policy.duplicate_reasons(DuplicateFacts(own_repeats=2), T)) == ["repetition"]
-    assert points(policy.duplicate_reasons(DuplicateFacts(own_repeats=5), T)) == 40
+    assert points(policy.duplicate_reasons(DuplicateFacts(own_repeats=5), T)) == 30
 
 
 def behaviour(**facts):
@@ -97,6 +97,20 @@ def test_behaviour_reasons():
     for single in (behaviour(age_hours=0.2, has_profile=False), behaviour(post_times=metronome),
                    behaviour(popular_reply_targets=9), behaviour(follows_today=200)):
         assert points(single) < QUARANTINE
+
+
+def test_behaviour_alone_never_quarantines_a_post():
+    bot_like = behaviour(age_hours=0.2, has_profile=False, post_times=tuple(60.0 * i for i in range(9)),
+                         posts_last_hour=30, popular_reply_targets=7)
+    assert points(bot_like) > 100
+    assert policy.post_score(r.as_dict() for r in bot_like) == policy.BEHAVIOUR_CAP_PER_POST < QUARANTINE
+    # With some evidence in the text, behaviour tips it over.
+    stuffed = content(mentions=4)
+    assert policy.post_score(r.as_dict() for r in [*bot_like, *stuffed]) >= QUARANTINE
+    # Repetition by one person, even from a brand-new bare account, stays below the threshold.
+    alone = [*policy.duplicate_reasons(DuplicateFacts(own_repeats=50), T), *behaviour(age_hours=0.1,
+                                                                                   has_profile=False)]
+    assert policy.post_score(r.as_dict() for r in alone) < QUARANTINE
 
 
 def test_account_score_is_its_worst_post_or_its_behaviour():

@@ -20,7 +20,9 @@ NUM_PERM = 64
 BANDS = 16
 ROWS = NUM_PERM // BANDS
 SHINGLE = 5
-MIN_SHINGLES = 12  # shorter texts ("thanks!", "good morning") are too small to call duplicates
+# Shorter texts ("thanks!", "good morning", "test post 3") are too small to call duplicates: about 24
+# characters once links, mentions and digits are gone.
+MIN_SHINGLES = 20
 SEED = 20261126  # fixed: every process must draw the same permutations
 
 _URL = re.compile(r"https?://([^/\s?#]+)[^\s]*", re.IGNORECASE)

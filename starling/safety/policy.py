@@ -15,6 +15,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 MAX_SCORE = 1000
+BEHAVIOUR_CODES = frozenset({"new_account", "empty_profile", "regular_cadence", "burst", "follow_churn",
+                             "reply_spray", "client_pattern", "address_pattern"})
+# Behaviour alone never quarantines a post (a script posting fast from a new account may be a person's
+# tool): it adds at most this much to what the post's text and its copies show. It still counts in full
+# towards the account's score, and so towards invalid traffic and the moderation queue.
+BEHAVIOUR_CAP_PER_POST = 50
 
 # Link shorteners hide where a link goes; spam uses them far more than people do.
 SHORTENERS = frozenset({"bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "buff.ly", "cutt.ly",
@@ -99,7 +105,7 @@ class Verdict:
 
     @property
     def score(self) -> int:
-        return max(0, min(MAX_SCORE, sum(r.points for r in self.reasons)))
+        return post_score(r.as_dict() for r in self.reasons)
 
     def add(self, reasons: Iterable[Reason]) -> Verdict:
         self.reasons.extend(reasons)
@@ -107,6 +113,18 @@ class Verdict:
 
     def as_list(self) -> list[dict]:
         return [r.as_dict() for r in self.reasons]
+
+
+def post_score(reasons: Iterable[dict]) -> int:
+    """A post's score from its reasons (as stored): everything its text shows, plus its account's
+    behaviour up to BEHAVIOUR_CAP_PER_POST."""
+    behaviour = evidence = 0
+    for reason in reasons:
+        if reason["code"] in BEHAVIOUR_CODES:
+            behaviour += reason["points"]
+        else:
+            evidence += reason["points"]
+    return max(0, min(MAX_SCORE, evidence + min(behaviour, BEHAVIOUR_CAP_PER_POST)))
 
 
 def normalise(text: str) -> str:
@@ -155,10 +173,10 @@ def duplicate_reasons(dup: DuplicateFacts, t: Thresholds) -> list[Reason]:
                               f"{dup.other_accounts} other accounts, similarity {dup.best_similarity:.2f}"))
     elif dup.other_accounts > 0:
         reasons.append(Reason("shared_text", 20 * dup.other_accounts, f"{dup.other_accounts} other accounts"))
-    if dup.own_repeats >= 4:
-        reasons.append(Reason("repetition", 40, f"{dup.own_repeats} earlier copies"))
+    if dup.own_repeats >= 5:
+        reasons.append(Reason("repetition", 30, f"{dup.own_repeats} earlier copies"))
     elif dup.own_repeats >= 2:
-        reasons.append(Reason("repetition", 20, f"{dup.own_repeats} earlier copies"))
+        reasons.append(Reason("repetition", 15, f"{dup.own_repeats} earlier copies"))
     return reasons
 
 

@@ -27,8 +27,6 @@ from starling.safety import fingerprint, policy
 from starling.safety import scoring_repository as repository
 from starling.safety.models import AccountScore, ModerationLogEntry, Report, StatusScore
 
-BEHAVIOUR_CODES = frozenset({"new_account", "empty_profile", "regular_cadence", "burst", "follow_churn",
-                             "reply_spray", "client_pattern", "address_pattern"})
 CADENCE_POSTS = 12
 RELEASED = "released"  # a moderator's verdict on a post: the scorer leaves it alone
 MAX_REPORT_STATUSES = 50
@@ -140,7 +138,7 @@ async def _quarantine_campaign(session: AsyncSession, settings: Settings, matche
         if row is None or row.quarantined:
             continue
         row.reasons = [*row.reasons, {**reason.as_dict(), "detail": f"{reason.detail} (found later)"}]
-        row.score = max(row.score, min(policy.MAX_SCORE, sum(r["points"] for r in row.reasons)))
+        row.score = max(row.score, policy.post_score(row.reasons))
         row.updated_at = now
         if row.score >= settings.spam_quarantine_score:
             caught.setdefault(account_id, []).append(status_id)
@@ -263,9 +261,9 @@ async def screen_before_fan_out(session: AsyncSession, settings: Settings, statu
     now = clock.utcnow_naive()
     behaviour = policy.behaviour_reasons(await _behaviour(session, settings, status, author, now),
                                          thresholds(settings))
-    reasons = [r for r in row.reasons if r["code"] not in BEHAVIOUR_CODES] + [r.as_dict() for r in behaviour]
+    reasons = [r for r in row.reasons if r["code"] not in policy.BEHAVIOUR_CODES] + [r.as_dict() for r in behaviour]
     row.reasons, row.updated_at = reasons, now
-    row.score = max(0, min(policy.MAX_SCORE, sum(r["points"] for r in reasons)))
+    row.score = policy.post_score(reasons)
     newly = row.score >= settings.spam_quarantine_score and not status.quarantined and not row.quarantined
     if newly:
         await repository.set_quarantined(session, [status.id], True)
