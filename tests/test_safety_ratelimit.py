@@ -51,8 +51,13 @@ def test_families():
     assert family_of("POST", "/api/v1/accounts") == "sign_up"
     assert family_of("POST", "/oauth/token") == "log_in"
     assert family_of("POST", "/oauth/authorize") == "log_in"
-    assert family_of("GET", "/") is None
+    assert family_of("GET", "/") == "reads"  # web pages too, signed in by their session cookie
+    assert family_of("POST", "/auth/sign_up") == "sign_up"
+    assert family_of("POST", "/auth/sign_in") == "log_in"
+    assert family_of("POST", "/statuses") == "writes"
+    assert family_of("GET", "/search") == "search"
     assert family_of("GET", "/health") is None
+    assert family_of("GET", "/static/starling.css") is None
     assert family_of("OPTIONS", "/api/v1/timelines/home") is None
 
 
@@ -85,8 +90,8 @@ async def test_headers_on_every_api_response(client, cast):
         assert response.headers["X-RateLimit-Limit"] == "4" or response.headers["X-RateLimit-Limit"] == "5"
         assert int(response.headers["X-RateLimit-Remaining"]) >= 0
         assert response.headers["X-RateLimit-Reset"].endswith("Z")
-    page = await client.get("/", headers=_from("192.0.2.1"))
-    assert "X-RateLimit-Limit" not in page.headers
+    static = await client.get("/static/starling.css", headers=_from("192.0.2.1"))
+    assert "X-RateLimit-Limit" not in static.headers
 
 
 async def test_logged_out_limit_per_address(client):
@@ -334,3 +339,17 @@ async def test_limiter_keeps_limiting_when_redis_is_unreachable(settings, caplog
     assert codes == [200, 200, 200, 200, 429, 429]
     assert "Redis failed" in caplog.text
     assert (settings.data_dir / "counters.sqlite3").exists()
+
+
+async def test_web_pages_are_limited_by_address_and_by_session(client, ctx, cast):
+    from starling.accounts import sessions
+
+    codes = [(await client.get("/explore", headers=_from("192.0.2.150"))).status_code for _ in range(5)]
+    assert codes == [200, 200, 200, 200, 429]
+    refused = await client.get("/explore", headers=_from("192.0.2.150"))
+    assert refused.headers["content-type"].startswith("text/html") and "Slow down" in refused.text
+    async with ctx.db.write() as session:
+        raw = await sessions.start(session, ctx.settings, cast.alice.id)
+    browser = _from("192.0.2.151", {"Cookie": f"starling_session={raw}"})
+    codes = [(await client.get("/home", headers=browser)).status_code for _ in range(6)]
+    assert codes == [200] * 5 + [429]  # the session's own budget (5), not the address's (4)

@@ -25,17 +25,21 @@ from starling.safety import counters as counters_module
 
 FAMILIES = ("reads", "writes", "search", "media", "sign_up", "log_in")
 KINDS = ("token", "account", "ip")
-SEARCH_PATHS = ("/api/v2/search", "/api/v1/search", "/api/v1/accounts/search")
+SEARCH_PATHS = ("/api/v2/search", "/api/v1/search", "/api/v1/accounts/search", "/search")
 MEDIA_PATHS = ("/api/v1/media", "/api/v2/media")
 SIGN_UP_PATHS = ("/api/v1/accounts", "/auth/sign_up", "/auth/sign-up", "/sign_up", "/signup")
 LOG_IN_PATHS = ("/oauth/token", "/oauth/authorize", "/auth/sign_in", "/auth/sign-in", "/sign_in", "/login")
-LIMITED_PREFIXES = ("/api/", "/oauth/")
+UNLIMITED_PREFIXES = ("/static/", "/bench/")
+UNLIMITED_PATHS = ("/health", "/favicon.ico", "/robots.txt")
 _SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 ACCOUNT_MEMORY = 50_000
 SPENT_MEMORY = 100_000
 REFUSAL = orjson.dumps({"error": "Too many requests"})
-REFUSAL_LENGTH = str(len(REFUSAL)).encode()
+REFUSAL_PAGE = (b'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Slow down</title></head>'
+                b"<body><h1>Slow down</h1><p>Too many requests from you in a short time. Wait a few minutes "
+                b"and try again.</p></body></html>")
+API_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke")
 
 
 def parse_limit(spec: str) -> tuple[int, int] | None:
@@ -70,8 +74,8 @@ def rules_from(settings: Settings) -> dict[str, list[Rule]]:
 
 
 def family_of(method: str, path: str) -> str | None:
-    """Which budget a request spends, or None for what is not limited (pages, static files, health)."""
-    if method == "OPTIONS":
+    """Which budget a request spends, or None for what is not limited (static files, health, bench)."""
+    if method == "OPTIONS" or path.startswith(UNLIMITED_PREFIXES) or path in UNLIMITED_PATHS:
         return None
     if method == "POST":
         if path in SIGN_UP_PATHS:
@@ -80,8 +84,6 @@ def family_of(method: str, path: str) -> str | None:
             return "log_in"
         if path in MEDIA_PATHS:
             return "media"
-    if not path.startswith(LIMITED_PREFIXES):
-        return None
     if path in SEARCH_PATHS:
         return "search"
     if method in ("GET", "HEAD"):
@@ -154,18 +156,28 @@ def token_key(raw: str) -> str:
     return hashlib.sha256(b"starling-ratelimit:" + raw.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
-def _bearer(scope) -> str | None:
+def _credential(scope, cookie_name: bytes) -> str | None:
+    """The bearer token (header or access_token parameter), else the web session cookie: what a
+    request is signed in with, unverified."""
+    cookie = None
     for name, value in scope["headers"]:
         if name == b"authorization":
             if value[:7].lower() == b"bearer ":
                 raw = value[7:].strip()
                 return raw.decode("latin-1") if raw else None
             return None
+        if name == b"cookie" and cookie_name in value:
+            cookie = value
     query = scope.get("query_string", b"")
     if b"access_token=" in query:
         for part in query.split(b"&"):
             if part.startswith(b"access_token="):
                 return part[13:].decode("latin-1") or None
+    if cookie is not None:
+        for part in cookie.split(b";"):
+            name, _, value = part.strip().partition(b"=")
+            if name == cookie_name and value:
+                return "cookie:" + value.decode("latin-1")
     return None
 
 
@@ -198,9 +210,10 @@ class RateLimiter:
     """The middleware. It also leaves the client's address in the request state (`client_ip`, and
     `rate_exempt` for loopback clients) for the routes that need it (read caps, sign-up, sign-in)."""
 
-    def __init__(self, app, ctx):
+    def __init__(self, app, ctx, session_cookie: str = ""):
         self.app = app
         self.ctx = ctx
+        self.cookie_name = session_cookie.encode() or b"\x00"
         settings: Settings = ctx.settings
         self.enabled = settings.ratelimit_enabled
         self.exempt_loopback = settings.ratelimit_exempt_loopback
@@ -231,11 +244,11 @@ class RateLimiter:
         family = family_of(scope["method"], scope["path"]) if self.enabled else None
         if family is None:
             return await self.app(scope, receive, send)
-        raw = _bearer(scope)
+        raw = _credential(scope, self.cookie_name)
         tkey = token_key(raw) if raw else None
         verdict = await self.check(family, ip, tkey)
         if verdict is not None and verdict.refused and not exempt:
-            return await self._refuse(verdict, send)
+            return await self._refuse(verdict, send, page=not scope["path"].startswith(API_PREFIXES))
         extra = verdict.headers() if verdict is not None else []
 
         async def send_with_headers(message):
@@ -245,10 +258,11 @@ class RateLimiter:
 
         await self.app(scope, receive, send_with_headers)
         if tkey is not None and tkey not in self.accounts:
-            self._learn(tkey, state.get("auth"))
+            web = state.get("web_session")
+            self._learn(tkey, state.get("auth") or (web[1] if web else None))
 
     def _learn(self, tkey: str, auth) -> None:
-        account_id = getattr(auth, "account_id", None)
+        account_id = getattr(auth, "account_id", None) or getattr(auth, "id", None)
         if account_id is not None:
             self.accounts[tkey] = account_id
             if len(self.accounts) > ACCOUNT_MEMORY:
@@ -306,11 +320,11 @@ class RateLimiter:
                 self.spent.clear()
         self.spent[key] = reset
 
-    async def _refuse(self, verdict: Verdict, send) -> None:
-        body = REFUSAL
+    async def _refuse(self, verdict: Verdict, send, *, page: bool = False) -> None:
+        body, kind = (REFUSAL_PAGE, b"text/html; charset=utf-8") if page else (REFUSAL, b"application/json")
         await send({"type": "http.response.start", "status": 429,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", REFUSAL_LENGTH),
+                    "headers": [(b"content-type", kind),
+                                (b"content-length", str(len(body)).encode()),
                                 (b"retry-after", str(verdict.retry_after).encode()), *verdict.headers()]})
         await send({"type": "http.response.body", "body": body})
 
