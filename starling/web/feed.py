@@ -18,7 +18,10 @@ from starling.api.entities.status import status_entities
 from starling.api.pagination import Page
 from starling.context import AppContext
 from starling.posts.models import Status
+from starling.safety import readcap
+from starling.safety.ratelimit import client_ip, is_exempt
 from starling.timelines import service as timelines
+from starling.web.deps import signed_in
 from starling.web.pages import fragment, is_htmx, page
 
 PAGE_SIZE = 20
@@ -43,6 +46,16 @@ async def home_cards(ctx: AppContext, viewer_id: int, page_window: Page) -> tupl
     return orjson.loads(body), found.first_id, found.last_id
 
 
+async def read_cap(request: Request, served: int) -> None:
+    """Count the posts a page shows against the reader's daily read cap (safety.readcap): the page is
+    refused, with the cap's explanation, once the cap was used up before it."""
+    ctx = request.app.state.ctx
+    found = await signed_in(request)
+    who = readcap.reader(ctx.settings, found[1] if found else None, client_ip(request), exempt=is_exempt(request))
+    await readcap.admit(ctx, who)
+    await readcap.spend(ctx, who, served)
+
+
 def older_url(request: Request, last_id: int | str | None) -> str | None:
     """The next (older) page's URL, or None at the end."""
     if last_id is None:
@@ -55,6 +68,7 @@ async def timeline_response(request: Request, template: str, items: list[dict], 
                             **context: Any) -> Response:
     """The whole page on a plain visit; only the items and the next "load more" link for htmx's
     infinite scroll (a request carrying max_id)."""
+    await read_cap(request, len(items))
     if is_htmx(request) and request.query_params.get("max_id"):
         return await fragment(request, "_feed_items.html", items=items, next_url=next_url)
     return await page(request, template, items=items, next_url=next_url, **context)

@@ -167,6 +167,7 @@ async def show(username: str, status_id: int, request: Request, ctx: Ctx, sessio
     focus = items[len(ancestors)]
     if focus["account"]["username"].lower() != username.lower():
         raise NotFound()
+    await feed.read_cap(request, len(items))
     values = {}
     if viewer is not None:
         values = await compose_context(request, session, viewer)

@@ -46,6 +46,7 @@ async def home_new(request: Request, ctx: Ctx, viewer: Viewer, since_id: int = 0
     """Posts newer than `since_id`, placed above the feed, and the poller that asks again later."""
     items, first_id, _ = await feed.home_cards(ctx, viewer.id, Page(since_id=since_id, limit=NEW_POSTS_LIMIT))
     newest = first_id if first_id is not None else since_id
+    await feed.read_cap(request, len(items))
     return await fragment(request, "_new_posts.html", items=items, poll_url=f"/home/new?since_id={newest}")
 
 
