@@ -447,3 +447,10 @@ async def reportable_account(session: AsyncSession, account_id: int) -> Account:
     if account is None or account.suspended_at is not None:
         raise NotFound()
     return account
+
+
+def record(session: AsyncSession, moderator_id: int, action: str, *, account_id: int | None = None,
+           reason: str = "") -> None:
+    """Append an action another capability took for a moderator (the admin pages' suspend, approve,
+    password reset...) to the audit log."""
+    _log(session, moderator_id, action, account_id=account_id, reason=reason)
