@@ -63,10 +63,10 @@ async def action(account_id: int, request: Request, session: WriteSession, auth:
     if kind not in moderation.ACCOUNT_ACTIONS:
         raise Unprocessable(f"Validation failed: type must be one of {', '.join(moderation.ACCOUNT_ACTIONS)}")
     status_ids = [s for s in (ids.parse_id(r) for r in params.list("status_ids")) if s is not None]
+    # The account always gets its notice (there is no e-mail to skip: send_email_notification is moot).
     await moderation.act_on_account(
         session, me(auth), path_id(account_id), kind, reason=params.str("text", "", max_length=moderation.MAX_REASON)
-        or "", report_id=_report_id(params.get("report_id")), status_ids=status_ids,
-        send_notice=params.bool("send_email_notification", True) is not False or kind != "none")
+        or "", report_id=_report_id(params.get("report_id")), status_ids=status_ids)
     return JSON({})
 
 
