@@ -4,6 +4,7 @@ moderator-absence fallback to approval, and the limits on new accounts."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from datetime import timedelta
@@ -288,3 +289,25 @@ async def test_the_browser_script_solves_a_real_challenge(client, ctx, app_heade
     assert done.returncode == 0, done.stderr
     proof = {"pow_challenge": body["challenge"], "pow_nonce": done.stdout.strip()}
     assert (await _sign_up(client, await app_headers(), "browser", **proof)).status_code == 200
+
+
+@pytest.mark.slow
+def test_admin_commands(tmp_path):
+    from tests.live import run_cli, server_env
+
+    env = server_env(tmp_path / "data", "starling.test")
+    run_cli(["migrate"], env)
+    made = run_cli(["safety", "invite", "create", "--max-uses", "2", "--expires-in-hours", "24"], env).stdout
+    code = re.search(r"invite code: (\S+)", made).group(1)
+    assert f"link: http://starling.test/invite/{code}" in made
+    assert f"{code}  uses 0/2" in run_cli(["safety", "invite", "list"], env).stdout
+    run_cli(["safety", "invite", "revoke", code], env)
+    assert "revoked" in run_cli(["safety", "invite", "list"], env).stdout
+    run_cli(["safety", "ip-block", "add", "198.51.100.0/24", "--comment", "spam farm"], env)
+    assert "198.51.100.0/24  sign_up_block" in run_cli(["safety", "ip-block", "list"], env).stdout
+    run_cli(["safety", "email-domain", "block", "Junk.Example"], env)
+    assert run_cli(["safety", "email-domain", "list"], env).stdout.split() == ["junk.example"]
+    status = run_cli(["safety", "registrations"], env).stdout
+    assert "configured: open" in status and "proof of work off" in status
+    with pytest.raises(RuntimeError, match="not an address"):
+        run_cli(["safety", "ip-block", "add", "nonsense"], env)
