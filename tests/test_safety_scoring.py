@@ -90,7 +90,7 @@ async def test_a_campaign_is_caught_and_its_first_copies_with_it(client, ctx, ma
     assert (await score_of(ctx, other))[1] is False
 
 
-async def test_behaviour_found_in_the_job_stops_fan_out(client, ctx, make_account, cast, drain):
+async def test_behaviour_tips_a_suspicious_post_over_and_it_is_not_fanned_out(client, ctx, make_account, cast, drain):
     bot = await make_account("metronome")
     await follow(ctx, cast.alice.id, bot.id)
     start = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -107,6 +107,8 @@ async def test_behaviour_found_in_the_job_stops_fan_out(client, ctx, make_accoun
         if i == 6:
             text = "@alice @bob @carol @eve " + text
         last = await post_api(client, bot, text)
+        if i == 6:  # its text shows something, so its behaviour is weighed at once: held before any job
+            assert (await score_of(ctx, last))[1] is True
         await drain()
     row, quarantined = await score_of(ctx, last)
     codes = [r["code"] for r in row.reasons]

@@ -187,6 +187,13 @@ async def _after_text_verdict(session: AsyncSession, settings: Settings, status:
     return quarantined
 
 
+def _behaviour_could_tip(settings: Settings, verdict: policy.Verdict) -> bool:
+    """Whether the account's behaviour could still take this post to the threshold: its text shows
+    something, but not enough on its own."""
+    evidence = sum(r.points for r in verdict.reasons if r.code not in policy.BEHAVIOUR_CODES)
+    return 0 < evidence < settings.spam_quarantine_score <= evidence + policy.BEHAVIOUR_CAP_PER_POST
+
+
 async def screen_new_status(session: AsyncSession, settings: Settings, status: Status, author: Account, *,
                             mentions: int, hashtags: int) -> None:
     """The synchronous stage, called by posts while creating `status` (flushed, not yet committed):
@@ -196,6 +203,11 @@ async def screen_new_status(session: AsyncSession, settings: Settings, status: S
     now = clock.utcnow_naive()
     verdict, duplicate_reasons, matched = await _screen_text(session, settings, status, author, mentions=mentions,
                                                              hashtags=hashtags, now=now)
+    if _behaviour_could_tip(settings, verdict):
+        # Cheap enough to ask now, and it may decide: then nobody sees the post even before its job runs.
+        verdict = policy.Verdict([r for r in verdict.reasons if r.code not in policy.BEHAVIOUR_CODES])
+        verdict.add(policy.behaviour_reasons(await _behaviour(session, settings, status, author, now),
+                                             thresholds(settings)))
     session.add(StatusScore(status_id=status.id, account_id=author.id, score=verdict.score,
                             reasons=verdict.as_list(), quarantined=verdict.score >= settings.spam_quarantine_score,
                             created_at=now, updated_at=now))
