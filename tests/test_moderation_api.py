@@ -246,6 +246,11 @@ async def test_admin_accounts_list_filters(client, cast, make_account):
     r = await client.get("/api/v1/admin/accounts", params={"limit": 2}, headers=h)
     assert len(r.json()) == 2 and 'rel="next"' in r.headers["link"]
     assert (await client.get("/api/v1/admin/accounts", params={"remote": "true"}, headers=h)).json() == []
+    r = await client.get("/api/v2/admin/accounts", params={"status": "suspended"}, headers=h)
+    assert [a["username"] for a in r.json()] == ["eve"]
+    r = await client.get("/api/v2/admin/accounts", params={"permissions": "staff"}, headers=h)
+    assert [a["username"] for a in r.json()] == ["admin"]
+    assert (await client.get("/api/v2/admin/accounts", params={"origin": "remote"}, headers=h)).json() == []
 
 
 async def test_audit_log_is_append_only(ctx, client, cast):

@@ -42,6 +42,30 @@ async def list_accounts(request: Request, session: ReadSession, ctx: Ctx, auth: 
                          [a.id for a in accounts])
 
 
+V2_STATUS = {"active": "active", "pending": "pending", "disabled": "disabled", "silenced": "silenced",
+             "suspended": "suspended"}
+
+
+@router.get("/api/v2/admin/accounts")
+async def list_accounts_v2(request: Request, session: ReadSession, ctx: Ctx, auth: ReadAccounts) -> JSON:
+    """The v2 list: origin, status and permissions instead of v1's flags."""
+    params = query_params(request)
+    if params.str("origin", max_length=10) == "remote":
+        return JSON([])
+    filters = dict.fromkeys(FLAGS, False)
+    status = params.str("status", max_length=20)
+    if status in V2_STATUS:
+        filters[V2_STATUS[status]] = True
+    filters["staff"] = params.str("permissions", max_length=20) == "staff"
+    accounts = await moderation.list_accounts(
+        session, me(auth), page_params(request, 100, 200), **filters,
+        username=params.str("username", max_length=30), display_name=params.str("display_name", max_length=100),
+        email=params.str("email", max_length=320))
+    scores = await moderation.account_scores(session, [a.id for a in accounts])
+    return page_response(request, [admin_account_entity(ctx, a, scores.get(a.id)) for a in accounts],
+                         [a.id for a in accounts])
+
+
 @router.get("/api/v1/admin/accounts/{account_id:int}")
 async def show(account_id: int, session: ReadSession, ctx: Ctx, auth: ReadAccounts) -> JSON:
     return JSON(await _entity(session, ctx, await moderation.get_account(session, me(auth), path_id(account_id))))
