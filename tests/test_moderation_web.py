@@ -140,3 +140,26 @@ async def test_report_form_and_appeal_from_the_web(client, ctx, cast):
     assert r.status_code == 303
     async with ctx.db.read() as session:
         assert (await session.get(Account, cast.bob.id)).sensitized_at is None
+
+
+async def test_report_button_and_notice_link(client, cast):
+    status_id = await post(client, cast.bob, "An ordinary post about the canal")
+    await sign_in(client, cast.alice)
+    page = (await client.get(f"/@bob/{status_id}")).text
+    assert f'href="/report/{cast.bob.id}?status_id={status_id}"' in page
+    r = await client.post(f"/api/v1/admin/accounts/{cast.alice.id}/action", json={"type": "none", "text": "Be kind"},
+                          headers=cast.admin.headers)
+    assert r.status_code == 200
+    notes = (await client.get("/notifications")).text
+    assert "received a notice from the moderators" in notes and 'href="/moderation/warnings"' in notes
+
+
+async def test_the_admin_accounts_page_actions_are_in_the_audit_log(client, cast):
+    token = await sign_in(client, cast.admin)
+    r = await client.post(f"/admin/accounts/{cast.bob.id}/suspend", data={"csrf_token": token})
+    assert r.status_code == 303
+    r = await client.post(f"/admin/accounts/{cast.bob.id}/unsuspend", data={"csrf_token": token})
+    assert r.status_code == 303
+    log = (await client.get("/api/v1/admin/audit_log", headers=cast.admin.headers)).json()
+    assert [e["action"] for e in log] == ["account.unsuspend", "account.suspend"]
+    assert log[0]["moderator"]["username"] == "admin" and log[0]["target_account"]["username"] == "bob"

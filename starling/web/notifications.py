@@ -26,7 +26,8 @@ FILTERS = {"all": (), "mentions": ("mention",)}
 VERBS = {"mention": "mentioned you", "status": "posted", "reblog": "boosted your post",
          "follow": "followed you", "follow_request": "asked to follow you", "favourite": "favourited your post",
          "poll": "ran a poll that has ended", "update": "edited a post you boosted",
-         "admin.sign_up": "signed up", "admin.report": "filed a report"}
+         "admin.sign_up": "signed up", "admin.report": "filed a report",
+         "moderation_warning": "received a notice from the moderators"}
 
 
 def _id(raw: int) -> int:
