@@ -117,7 +117,7 @@ async def test_sign_up_with_proof_of_work(client, ctx, app_headers):
     headers = await app_headers()
     missing = await _sign_up(client, headers, "nopow")
     assert missing.status_code == 422
-    assert missing.json()["details"]["pow"][0]["error"] == "ERR_INVALID"
+    assert missing.json()["details"]["proof_of_work"][0]["error"] == "ERR_INVALID"
     assert "Proof of work" in missing.json()["error"]
     proof = await _solved(client)
     assert (await _sign_up(client, headers, "worker", **proof)).status_code == 200

@@ -67,7 +67,7 @@ async def test_blocked_email_and_network_on_the_form(client, ctx):
 async def test_proof_of_work_on_the_form(client, ctx):
     ctx.settings.pow_required = True
     missing = await _sign_up(client, "lazy")
-    assert missing.status_code == 422 and "(proof of work) is missing" in missing.text
+    assert missing.status_code == 422 and "Proof of work is missing" in missing.text
     body = (await client.get("/api/v1/sign_up/challenge")).json()
     nonce = pow.solve(body["challenge"], body["difficulty"])
     done = await _sign_up(client, "worker", pow_challenge=body["challenge"], pow_nonce=nonce)

@@ -30,7 +30,7 @@ ACTIVE_WINDOW = timedelta(days=30)
 
 Details = dict[str, list[dict[str, str]]]
 _LABELS = {"username": "Username", "email": "Email", "password": "Password", "agreement": "Agreement",
-           "locale": "Locale", "reason": "Reason", "invite_code": "Invite code", "pow": "Proof of work",
+           "locale": "Locale", "reason": "Reason", "invite_code": "Invite code", "proof_of_work": "Proof of work",
            "display_name": "Display name", "note": "Note",
            "fields": "Fields", "source.privacy": "Source privacy", "source.language": "Source language"}
 

@@ -282,7 +282,7 @@ async def screen(session: AsyncSession, settings: Settings, *, mode: str, email:
             pow.check(settings.resolved_secret_key(), pow_challenge, pow_nonce, min_difficulty=settings.pow_difficulty)
             screening.proof = (pow_challenge or "", pow_nonce or "")
         except pow.ProofRefused as exc:
-            _problem(screening.problems, "pow", "ERR_INVALID", f"(proof of work) {exc}")
+            _problem(screening.problems, "proof_of_work", "ERR_INVALID", str(exc))
     return screening
 
 
@@ -295,8 +295,8 @@ async def record(session: AsyncSession, settings: Settings, *, account_id: int, 
             await pow.spend(counters.for_session(session), settings.resolved_secret_key(), *screening.proof,
                             min_difficulty=settings.pow_difficulty, prefix=settings.redis_prefix)
         except pow.ProofRefused as exc:
-            raise Unprocessable(f"Validation failed: Proof of work {exc}",
-                                details={"pow": [{"error": "ERR_INVALID", "description": str(exc)}]}) from None
+            problem = {"proof_of_work": [{"error": "ERR_INVALID", "description": str(exc)}]}
+            raise Unprocessable(f"Validation failed: Proof of work {exc}", details=problem) from None
     now = clock.utcnow_naive()
     if screening.invite is not None and not await signup_repository.use_invite(session, screening.invite.id, now):
         raise Unprocessable("Validation failed: Invite code is invalid, expired or used up",
