@@ -45,8 +45,10 @@ class Settings(BaseSettings):
     # Requests whose client address is loopback (local scripts, the test rig, a bench) are counted and
     # get the headers but are never refused, as Mastodon safelists localhost.
     ratelimit_exempt_loopback: bool = True
-    # X-Forwarded-For is believed only from these peers (comma-separated addresses or CIDRs).
-    trusted_proxies: str = ""
+    # X-Forwarded-For is believed only from these peers (comma-separated addresses or CIDRs). Loopback
+    # by default, as Rails does: behind a proxy on the same host the limits count the real clients
+    # instead of exempting everyone as a loopback client.
+    trusted_proxies: str = "127.0.0.1,::1"
     ratelimit_reads_per_token: str = "300/5m"
     ratelimit_reads_per_account: str = "1500/5m"
     ratelimit_reads_per_ip: str = "300/5m"  # requests without a known token

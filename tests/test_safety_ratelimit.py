@@ -353,3 +353,28 @@ async def test_web_pages_are_limited_by_address_and_by_session(client, ctx, cast
     browser = _from("192.0.2.151", {"Cookie": f"starling_session={raw}"})
     codes = [(await client.get("/home", headers=browser)).status_code for _ in range(6)]
     assert codes == [200] * 5 + [429]  # the session's own budget (5), not the address's (4)
+
+
+async def test_a_proxy_on_the_same_host_is_trusted_by_default(tmp_path, template_db):
+    """Behind a local reverse proxy the clients are counted by their own addresses (not all exempted as
+    loopback); without the header a local script stays exempt."""
+    import shutil
+
+    from starling.config import Settings
+
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(template_db, data / "starling.sqlite3")
+    settings = Settings(data_dir=data, domain="testserver", secret_key="t" * 48, embedded_worker=False,
+                        ratelimit_reads_per_ip="2/5m", _env_file=None)
+    assert settings.trusted_proxies == "127.0.0.1,::1" and settings.ratelimit_exempt_loopback
+    app = create_app(settings, run_worker=False)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+            proxied = [(await http.get("/api/v1/timelines/public", headers=_from("203.0.113.50"))).status_code
+                       for _ in range(3)]
+            local = [(await http.get("/api/v1/timelines/public")).status_code for _ in range(3)]
+    finally:
+        await app.state.ctx.close()
+    assert proxied == [200, 200, 429]
+    assert local == [200, 200, 200]
