@@ -17,6 +17,7 @@ from starling import clock
 from starling.accounts.instance import set_instance_setting
 from starling.accounts.models import Account
 from starling.safety import counters, pow, signup
+from tests.postgres import requires_postgres
 
 
 @pytest.fixture
@@ -311,3 +312,31 @@ def test_admin_commands(tmp_path):
     assert "configured: open" in status and "proof of work off" in status
     with pytest.raises(RuntimeError, match="not an address"):
         run_cli(["safety", "ip-block", "add", "nonsense"], env)
+
+
+@requires_postgres
+async def test_sign_up_records_on_postgres(pg_db, settings):
+    """The sign-up queries on PostgreSQL: invites used once under a race-safe update, IP blocks, the
+    sign-up count and the moderators' last activity."""
+    from starling.accounts import service as accounts
+
+    async with pg_db.write() as session:
+        admin = await accounts.create_account(session, settings, username="boss", email="boss@example.org",
+                                              password="long enough pw", role="admin")
+        invite = await signup.create_invite(session, created_by_id=admin.id, max_uses=1)
+        await signup.add_ip_block(session, "2001:db8:9::/48", "sign_up_requires_approval")
+    async with pg_db.write() as session:
+        screening = await signup.screen(session, settings, mode="invite", email="a@example.org",
+                                        ip="2001:db8:9::1", invite_code=invite.code)
+        assert screening.invite is not None and screening.approval_required  # the IP block still applies
+        newbie = await accounts.create_account(session, settings, username="newbie", email="a@example.org",
+                                               password="long enough pw")
+        await signup.record(session, settings, account_id=newbie.id, email=newbie.email, screening=screening,
+                            ip="2001:db8:9::1")
+    async with pg_db.write() as session:
+        late = await signup.screen(session, settings, mode="invite", email="b@example.org", ip=None,
+                                   invite_code=invite.code)
+        assert "invite_code" in late.problems
+        assert await signup.sign_ups_last_hour(session) == 1
+        status = await signup.registration_status(session, settings, "open")
+        assert status.effective == "open" and status.last_moderator_activity is not None
