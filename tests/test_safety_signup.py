@@ -340,3 +340,29 @@ async def test_sign_up_records_on_postgres(pg_db, settings):
         assert await signup.sign_ups_last_hour(session) == 1
         status = await signup.registration_status(session, settings, "open")
         assert status.effective == "open" and status.last_moderator_activity is not None
+
+
+async def test_admin_api_for_sign_up_blocks(client, cast, make_account):
+    admin = cast.admin.headers
+    made = await client.post("/api/v1/admin/ip_blocks", headers=admin, json={
+        "ip": "198.51.100.0/24", "severity": "sign_up_block", "comment": "a farm", "expires_in": 3600})
+    assert made.status_code == 200, made.text
+    block = made.json()
+    assert block["ip"] == "198.51.100.0/24" and block["severity"] == "sign_up_block"
+    assert block["expires_at"].endswith("Z")
+    assert [b["id"] for b in (await client.get("/api/v1/admin/ip_blocks", headers=admin)).json()] == [block["id"]]
+    bad = await client.post("/api/v1/admin/ip_blocks", headers=admin, json={"ip": "nope", "severity": "sign_up_block"})
+    assert bad.status_code == 422
+    assert (await client.delete(f"/api/v1/admin/ip_blocks/{block['id']}", headers=admin)).status_code == 200
+    assert (await client.get("/api/v1/admin/ip_blocks", headers=admin)).json() == []
+
+    domain = await client.post("/api/v1/admin/email_domain_blocks", headers=admin, json={"domain": "Junk.Example"})
+    assert domain.status_code == 200 and domain.json()["domain"] == "junk.example"
+    listed = (await client.get("/api/v1/admin/email_domain_blocks", headers=admin)).json()
+    assert [d["domain"] for d in listed] == ["junk.example"]
+    assert (await client.delete("/api/v1/admin/email_domain_blocks/junk.example", headers=admin)).status_code == 200
+
+    # A token with admin scopes is not enough: the admin role is required.
+    moderator = await make_account("mod", role="moderator", scopes="read write admin:read admin:write")
+    for who in (moderator, cast.alice):
+        assert (await client.get("/api/v1/admin/ip_blocks", headers=who.headers)).status_code == 403
