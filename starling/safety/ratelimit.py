@@ -1,9 +1,10 @@
 """Rate limits: plain ASGI middleware that counts every request per token, per account and per address,
 by endpoint family, and answers 429 before the request reaches a route (so before any database query).
 
-The token is identified by a hash of the bearer header, never by loading it. The account behind a token
-is learnt from the route's own authentication after the first answer, kept in a small per-process map,
-so later requests of any of that account's tokens count against the account too. Counters are fixed
+The token is identified by a hash of the bearer header (a browser by a hash of its session cookie),
+never by loading it. The account behind a token is learnt from the route's own authentication after the
+first answer, kept in a small per-process map, so later requests of any of that account's tokens count
+against the account too. Counters are fixed
 windows in the shared store (safety.counters). The family table and its defaults: docs/safety.md.
 """
 
@@ -27,8 +28,8 @@ FAMILIES = ("reads", "writes", "search", "media", "sign_up", "log_in")
 KINDS = ("token", "account", "ip")
 SEARCH_PATHS = ("/api/v2/search", "/api/v1/search", "/api/v1/accounts/search", "/search")
 MEDIA_PATHS = ("/api/v1/media", "/api/v2/media")
-SIGN_UP_PATHS = ("/api/v1/accounts", "/auth/sign_up", "/auth/sign-up", "/sign_up", "/signup")
-LOG_IN_PATHS = ("/oauth/token", "/oauth/authorize", "/auth/sign_in", "/auth/sign-in", "/sign_in", "/login")
+SIGN_UP_PATHS = ("/api/v1/accounts", "/auth/sign_up")
+LOG_IN_PATHS = ("/oauth/token", "/oauth/authorize", "/auth/sign_in")
 UNLIMITED_PREFIXES = ("/static/", "/bench/")
 UNLIMITED_PATHS = ("/health", "/favicon.ico", "/robots.txt")
 _SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*([smhd]?)\s*$")
