@@ -13,7 +13,7 @@ from starling.accounts.models import Account
 from starling.api.deps import ReadSession, WriteSession
 from starling.api.pagination import Page
 from starling.api.params import query_params
-from starling.errors import NotFound, StarlingError, Unprocessable
+from starling.errors import NotFound, Unprocessable
 from starling.posts import service as posts
 from starling.safety import moderation
 from starling.web.admin import ModeratorViewer, add_section, admin_page
@@ -239,9 +239,7 @@ async def appeal(warning_id: int, request: Request, session: WriteSession, viewe
     try:
         async with session.begin_nested():
             await moderation.file_appeal(session, viewer.id, _id(warning_id), text)
-    except (Unprocessable, StarlingError) as exc:
-        if not isinstance(exc, Unprocessable):
-            raise
+    except Unprocessable as exc:
         return await _warnings_page(request, session, viewer, typed={warning_id: text}, error_for=warning_id,
                                     error=exc.message, status_code=422)
     return redirect("/moderation/warnings")
