@@ -48,6 +48,8 @@ async def test_moderation_pages_are_for_staff_only(client, cast, make_account):
     for path in PAGES:
         page = await client.get(path)
         assert page.status_code == 200 and "Moderation queue" in page.text
+    assert 'href="/admin/moderation"' in (await client.get("/home")).text  # their way in
+    assert (await client.get("/admin")).status_code == 404  # the rest of the admin area stays admins' only
 
 
 async def test_queue_report_evidence_and_actions(client, ctx, cast):
