@@ -33,6 +33,7 @@ demo: install
 bench: install-dev
 	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk || { echo "make bench needs wrk (Debian: apt-get install wrk)"; exit 1; }
 	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m bench --flood $(FLOOD_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check starling tests bench

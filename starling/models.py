@@ -16,6 +16,25 @@ from starling.infra.pubsub import StreamEvent
 from starling.media.models import MediaAttachment
 from starling.notifications.models import Marker, Notification
 from starling.posts.models import Bookmark, Favourite, IdempotencyKey, Mention, Pin, Status, StatusEdit, StatusTag, Tag
+from starling.safety.models import (
+    AccountScore,
+    AccountWarning,
+    ActivityCount,
+    Appeal,
+    EmailDomainBlock,
+    Filter,
+    FilterKeyword,
+    FilterStatus,
+    Invite,
+    IpBlock,
+    LinkDomain,
+    MinHashBand,
+    ModerationLogEntry,
+    Report,
+    SignUp,
+    StatusScore,
+    TextFingerprint,
+)
 from starling.timelines.models import HomeFeedEntry, List, ListAccount
 
 metadata = Base.metadata
@@ -25,4 +44,9 @@ __all__ = [
     "FollowRequest", "Mute", "Job", "MediaAttachment", "Marker", "Notification", "Bookmark", "Favourite",
     "IdempotencyKey", "Mention", "Pin", "Status", "StatusEdit", "StatusTag", "Tag", "HomeFeedEntry", "List",
     "ListAccount", "StreamEvent", "WebSession", "metadata",
+    # safety: scoring, reports, moderation, filters
+    "AccountScore", "AccountWarning", "ActivityCount", "Appeal", "Filter", "FilterKeyword", "FilterStatus",
+    "LinkDomain", "MinHashBand", "ModerationLogEntry", "Report", "StatusScore", "TextFingerprint",
+    # safety: sign-up defences
+    "EmailDomainBlock", "Invite", "IpBlock", "SignUp",
 ]

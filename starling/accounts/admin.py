@@ -15,6 +15,7 @@ from starling.accounts.models import Account
 from starling.accounts.passwords import hash_password
 from starling.accounts.service import ACTIVE_WINDOW, weekly_activity
 from starling.errors import Forbidden, NotFound, Unprocessable
+from starling.safety import moderation
 
 ACCOUNT_FILTERS = repository.ADMIN_ACCOUNT_FILTERS
 MAX_QUERY = 200
@@ -71,6 +72,7 @@ async def suspend(session: AsyncSession, actor: Account, account_id: int) -> Acc
         account.suspended_at = now
         await repository.revoke_account_tokens(session, account.id, now)
         await sessions.end_all(session, account.id)
+        moderation.record(session, actor.id, "account.suspend", account_id=account.id)
         await session.flush()
     return account
 
@@ -79,6 +81,7 @@ async def unsuspend(session: AsyncSession, actor: Account, account_id: int) -> A
     """Lift a suspension (revoked tokens stay revoked: the person signs in again)."""
     account = await _target(session, actor, account_id, "unsuspend")
     account.suspended_at = None
+    moderation.record(session, actor.id, "account.unsuspend", account_id=account.id)
     await session.flush()
     return account
 
@@ -87,6 +90,7 @@ async def approve(session: AsyncSession, actor: Account, account_id: int) -> Acc
     """Let an account that signed up under approval in."""
     account = await _target(session, actor, account_id, "approve")
     account.approved = True
+    moderation.record(session, actor.id, "account.approve", account_id=account.id)
     await session.flush()
     return account
 
@@ -99,6 +103,7 @@ async def reset_password(session: AsyncSession, actor: Account, account_id: int)
     account.password_hash = hash_password(password)
     await repository.revoke_account_tokens(session, account.id, clock.utcnow_naive())
     await sessions.end_all(session, account.id)
+    moderation.record(session, actor.id, "account.reset_password", account_id=account.id)
     await session.flush()
     return account, password
 

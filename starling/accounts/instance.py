@@ -11,8 +11,8 @@ from starling.accounts import repository
 from starling.config import Settings
 from starling.errors import Unprocessable
 
-RegistrationMode = Literal["open", "approval", "closed"]
-REGISTRATION_MODES = ("open", "approval", "closed")
+RegistrationMode = Literal["open", "approval", "invite", "closed"]
+REGISTRATION_MODES = ("open", "approval", "invite", "closed")  # invite: only with an admin's invite link
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,9 @@ class InstanceSettings:
 
     @property
     def registrations_open(self) -> bool:
-        return self.registrations != "closed"
+        """Whether anyone may sign up (what the instance API tells apps). Under "invite" only people
+        holding an invite link may, as on a Mastodon server whose registrations are closed."""
+        return self.registrations in ("open", "approval")
 
     @property
     def approval_required(self) -> bool:

@@ -31,6 +31,11 @@ class Account(Base):
     role: Mapped[str] = mapped_column(String(20), default="user")  # user | moderator | admin
     created_at: Mapped[datetime] = created_at_column()
     suspended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Moderation (safety.moderation): limited (hidden from non-followers), media forced sensitive,
+    # login disabled.
+    silenced_at: Mapped[datetime | None] = mapped_column(DateTime)
+    sensitized_at: Mapped[datetime | None] = mapped_column(DateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_status_at: Mapped[datetime | None] = mapped_column(DateTime)
     followers_count: Mapped[int] = mapped_column(Integer, default=0)
     following_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -61,7 +66,7 @@ class Account(Base):
     @property
     def usable(self) -> bool:
         """May log in and act: not suspended, and approved when approval is required."""
-        return self.suspended_at is None and self.approved
+        return self.suspended_at is None and self.disabled_at is None and self.approved
 
 
 class Application(Base):

@@ -17,6 +17,7 @@ from starling.accounts.models import Account, WebSession
 from starling.accounts.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
 from starling.config import Settings
 from starling.errors import Forbidden, Unprocessable
+from starling.safety import signup
 
 # A visit extends the session at most this often (one write an hour, not one per page).
 REFRESH_EVERY = timedelta(hours=1)
@@ -92,29 +93,39 @@ def _problem(field: str, code: str, description: str) -> Unprocessable:
 
 
 async def sign_up(session: AsyncSession, settings: Settings, instance: InstanceSettings, *, username: str,
-                  email: str, password: str, agreement: bool, reason: str = "") -> Account:
-    """Create an account from the web sign-up form, under the instance's registration mode. Raises
+                  email: str, password: str, agreement: bool, reason: str = "", invite_code: str = "",
+                  ip: str | None = None, pow_challenge: str | None = None, pow_nonce: str | None = None) -> Account:
+    """Create an account from the web sign-up form, under the instance's registration mode and the
+    sign-up defences (safety.signup: blocks, invites, proof of work, email confirmation). Raises
     Forbidden when sign-up is closed and Unprocessable (with per-field details) for bad input; under
     approval the account exists but cannot sign in until a moderator approves it."""
-    if not instance.registrations_open:
+    if instance.registrations == "closed":
         raise Forbidden("Sign-up is closed on this server")
+    screening = await signup.screen(session, settings, mode=instance.registrations, email=email.strip(), ip=ip,
+                                    invite_code=invite_code, pow_challenge=pow_challenge, pow_nonce=pow_nonce)
     details: dict[str, list[dict[str, str]]] = {}
     if not email.strip():
         details["email"] = [{"error": "ERR_BLANK", "description": "can't be blank"}]
     if not agreement:
         details["agreement"] = [{"error": "ERR_ACCEPTED", "description": "must be accepted"}]
-    if instance.approval_required and not reason.strip():
+    if screening.approval_required and not reason.strip():
         details["reason"] = [{"error": "ERR_BLANK", "description": "can't be blank"}]
+    for name, problems in screening.problems.items():
+        details.setdefault(name, []).extend(problems)
     # A savepoint, so every problem is reported at once and nothing is kept when any was found.
     attempt = await session.begin_nested()
+    account = None
     try:
         account = await service.create_account(
             session, settings, username=username, email=email.strip() or None, password=password,
-            approved=not instance.approval_required, reason=reason.strip(), allow_reserved=False)
+            approved=not screening.approval_required, confirmed=not screening.confirmation_required,
+            reason=reason.strip(), allow_reserved=False)
+        if not details:  # the proof and the invite are spent only by a sign-up that succeeds
+            await signup.record(session, settings, account_id=account.id, email=account.email,
+                                screening=screening, ip=ip)
     except Unprocessable as exc:
         for name, problems in (exc.details or {}).items():
             details.setdefault(name, []).extend(problems)
-        account = None
     if details:
         await attempt.rollback()
         parts = [f"{name.capitalize()} {p['description']}" for name, ps in details.items() for p in ps]

@@ -26,7 +26,7 @@ from starling.posts.models import PRIVATE, PUBLIC, UNLISTED, Status
 from starling.streaming import events as stream_events
 
 TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update",
-         "admin.sign_up", "admin.report")
+         "admin.sign_up", "admin.report", "moderation_warning")
 STATUS_TYPES = frozenset({"mention", "status", "reblog", "favourite", "poll", "update"})
 MARKER_TIMELINES = ("home", "notifications")
 
@@ -70,6 +70,13 @@ async def notify(session: AsyncSession, *, recipient_id: int, from_id: int, type
         return
     await _add(session, [_row(recipient_id, from_id, type, status_id, dedupe_key(type, from_id, status_id),
                               clock.utcnow_naive())])
+
+
+async def notify_moderation(session: AsyncSession, *, recipient_id: int, from_id: int, key: str) -> None:
+    """A moderation notice (`moderation_warning`, its warning named by `key`): delivered whatever the
+    recipient blocks or mutes, since it concerns their own account."""
+    await repository.add_many(session, [_row(recipient_id, from_id, "moderation_warning", None, key,
+                                             clock.utcnow_naive())])
 
 
 async def withdraw(session: AsyncSession, *, recipient_id: int, from_id: int, type: str,

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starling.infra import jobs
 from starling.notifications import service as notifications
 from starling.posts import repository
+from starling.safety import scoring
 from starling.search import service as search
 from starling.streaming import events as stream_events
 from starling.timelines import service as timelines
@@ -21,6 +22,8 @@ async def status_created(session: AsyncSession, payload: dict[str, Any]) -> None
     status = await repository.by_id(session, payload["status_id"])
     if status is None:  # deleted before this ran; its own job cleans up
         return
+    if await scoring.screen_before_fan_out(session, session.info["settings"], status):
+        return  # quarantined: only its author sees it, so nobody else's feed or search gets it
     await timelines.fan_out(session, status.id)
     if status.reblog_of_id is None:
         await search.index_status(session, status)

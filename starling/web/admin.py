@@ -30,6 +30,7 @@ from starling.accounts.models import Account
 from starling.api.deps import Ctx, ReadSession, WriteSession
 from starling.api.params import query_params
 from starling.errors import NotFound, Unprocessable
+from starling.safety import signup
 from starling.web.deps import CsrfForm, Viewer
 from starling.web.pages import page, redirect, web_router
 
@@ -102,11 +103,13 @@ async def admin_page(request: Request, viewer: Account, template: str, *, sectio
 # --- overview ------------------------------------------------------------------------------------------
 
 @router.get("/admin")
-async def overview(request: Request, session: ReadSession, viewer: AdminViewer) -> Response:
+async def overview(request: Request, ctx: Ctx, session: ReadSession, viewer: AdminViewer) -> Response:
     facts = await accounts_admin.overview(session, viewer)
     weeks = [dict(week, start=datetime.fromtimestamp(int(week["week"]), UTC)) for week in facts.weeks]
+    configured = (await instance_settings.get_instance_settings(session, ctx.settings)).registrations
+    sign_up = await signup.registration_status(session, ctx.settings, configured)
     return await admin_page(request, viewer, "admin/overview.html", section="overview", title="Overview",
-                            counts=facts.accounts, weeks=weeks)
+                            counts=facts.accounts, weeks=weeks, sign_up=sign_up)
 
 
 # --- instance settings ---------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import Request
 from starlette.responses import Response
 
@@ -9,6 +11,7 @@ from starling.accounts import instance as instance_settings
 from starling.accounts import service, sessions, throttle
 from starling.api.deps import Ctx, WriteSession
 from starling.errors import RateLimited, Unprocessable
+from starling.safety.ratelimit import client_ip
 from starling.web.deps import SESSION_COOKIE, CsrfForm, OptionalViewer, Viewer, WebSessionId, safe_next
 from starling.web.pages import page, redirect, web_router
 
@@ -44,7 +47,7 @@ async def sign_in(request: Request, ctx: Ctx, session: WriteSession, form: CsrfF
     username = form.str("username", "", max_length=320) or ""
     password = form.str("password", "", max_length=1_000) or ""
     next_path = safe_next(form.str("next", max_length=2_000))
-    ip = request.client.host if request.client else None
+    ip = client_ip(request)  # X-Forwarded-For only from trusted proxies
 
     async def again(error: str, status_code: int, **headers: str) -> Response:
         return await page(request, "auth/sign_in.html", status_code=status_code, next=next_path,
@@ -87,19 +90,29 @@ async def _instance(request: Request, session):
 async def sign_up_form(request: Request, viewer: OptionalViewer) -> Response:
     if viewer is not None:
         return redirect("/home")
-    return await page(request, "auth/sign_up.html", values={}, errors={})
+    invite = (request.query_params.get("invite") or "")[:64]
+    return await page(request, "auth/sign_up.html", values={"invite_code": invite}, errors={})
+
+
+@router.get("/invite/{code}")
+async def invite_link(code: str) -> Response:
+    """An admin's invite link: the sign-up form with the code filled in."""
+    return redirect("/auth/sign_up?" + urlencode({"invite": code[:64]}))
 
 
 @router.post("/auth/sign_up")
 async def sign_up(request: Request, ctx: Ctx, session: WriteSession, form: CsrfForm) -> Response:
     values = {name: form.str(name, "", max_length=limit) or ""
-              for name, limit in (("username", 30 * 4), ("email", 320), ("reason", 1_000))}
+              for name, limit in (("username", 30 * 4), ("email", 320), ("reason", 1_000), ("invite_code", 200))}
     password = form.str("password", "", max_length=1_000) or ""
     instance = await _instance(request, session)
     try:
         account = await sessions.sign_up(session, ctx.settings, instance, username=values["username"].strip(),
                                          email=values["email"], password=password,
-                                         agreement=bool(form.bool("agreement", False)), reason=values["reason"])
+                                         agreement=bool(form.bool("agreement", False)), reason=values["reason"],
+                                         invite_code=values["invite_code"], ip=client_ip(request),
+                                         pow_challenge=form.str("pow_challenge", max_length=500),
+                                         pow_nonce=form.str("pow_nonce", max_length=100))
     except Unprocessable as exc:
         return await page(request, "auth/sign_up.html", status_code=422, values=values, errors=field_errors(exc))
     if not account.approved:

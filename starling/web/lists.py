@@ -60,7 +60,7 @@ async def create(request: Request, session: WriteSession, viewer: Viewer, form: 
 async def show(list_id: int, request: Request, ctx: Ctx, session: ReadSession, viewer: Viewer) -> Response:
     lst = await lists.get_list(session, viewer.id, _id(list_id))
     found = await timelines.list_timeline(session, viewer.id, lst.id, feed.window(request))
-    items = await feed.cards(session, ctx, found.statuses, viewer.id)
+    items = await feed.cards(session, ctx, found.statuses, viewer.id, "home")
     return await feed.timeline_response(
         request, "lists/show.html", items, feed.older_url(request, found.last_id), list=lst,
         feed_label=f"Posts in the list {lst.title}",

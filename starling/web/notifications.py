@@ -26,7 +26,8 @@ FILTERS = {"all": (), "mentions": ("mention",)}
 VERBS = {"mention": "mentioned you", "status": "posted", "reblog": "boosted your post",
          "follow": "followed you", "follow_request": "asked to follow you", "favourite": "favourited your post",
          "poll": "ran a poll that has ended", "update": "edited a post you boosted",
-         "admin.sign_up": "signed up", "admin.report": "filed a report"}
+         "admin.sign_up": "signed up", "admin.report": "filed a report",
+         "moderation_warning": "received a notice from the moderators"}
 
 
 def _id(raw: int) -> int:
@@ -38,7 +39,8 @@ def _id(raw: int) -> int:
 async def _items(session, ctx: AppContext, viewer_id: int, views) -> list[dict]:
     """Notifications as the template shows them, their statuses hydrated in one batch."""
     statuses = [v.status for v in views if v.status is not None]
-    cards = {card["id"]: card for card in await feed.cards(session, ctx, statuses, viewer_id)}
+    cards = {card["id"]: card for card in await feed.cards(session, ctx, statuses, viewer_id, "notifications")}
+    views = [v for v in views if v.status is None or str(v.status.id) in cards]  # a `hide` filter matched
     return [{"id": v.notification.id, "type": v.notification.type, "verb": VERBS.get(v.notification.type, ""),
              "created_at": v.notification.created_at, "account": v.account, "avatar": avatar_url(ctx, v.account),
              "status": cards.get(str(v.status.id)) if v.status is not None else None}

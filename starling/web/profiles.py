@@ -46,7 +46,7 @@ async def _posts(request: Request, ctx, session, viewer: Account | None, usernam
     label, options = TABS[tab]
     viewer_id = viewer.id if viewer else None
     found = await timelines.account_statuses(session, account.id, viewer_id, feed.window(request), **options)
-    items = await feed.cards(session, ctx, found.statuses, viewer_id)
+    items = await feed.cards(session, ctx, found.statuses, viewer_id, "account")
     header = await _header(request, session, account, viewer)
     return await feed.timeline_response(
         request, "profile.html", items, feed.older_url(request, found.last_id), tab=tab, tab_label=label,

@@ -49,5 +49,6 @@ async def search_page(request: Request, ctx: Ctx, session: ReadSession, viewer: 
                                                                ("statuses", found.statuses))},
             next_offset=offset + limit if kind and more else None,
             posts_need_sign_in=viewer is None)
+    await feed.read_cap(request, len(context["items"]))
     return await page(request, "search/index.html", status_code=422 if context["too_long"] else 200,
                       title=f"Search: {text}" if text else "Search", **context)

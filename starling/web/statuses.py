@@ -10,11 +10,13 @@ from starlette.responses import Response
 from starling import ids
 from starling.accounts import service as accounts
 from starling.api.deps import Ctx, ReadSession, WriteSession
+from starling.api.entities.filter import annotate
 from starling.api.entities.status import status_entities
 from starling.api.params import Params
 from starling.errors import NotFound, StarlingError, Unprocessable
 from starling.media import service as media
 from starling.posts import service as posts
+from starling.safety import filters
 from starling.web import feed
 from starling.web.deps import CsrfForm, OptionalViewer, Viewer, safe_next
 from starling.web.pages import fragment, is_htmx, page, redirect, web_router
@@ -166,10 +168,14 @@ async def show(username: str, status_id: int, request: Request, ctx: Ctx, sessio
         author = await accounts.account(session, original.account_id)
         return redirect(f"/@{author.username}/{original.id}")
     ancestors, descendants = await posts.context(session, status.id, viewer_id)
-    items = await feed.cards(session, ctx, [*ancestors, status, *descendants], viewer_id)
+    ancestors, warned = await filters.apply(session, viewer_id, "thread", ancestors)
+    descendants, warned_below = await filters.apply(session, viewer_id, "thread", descendants)
+    items = annotate(await feed.cards(session, ctx, [*ancestors, status, *descendants], viewer_id),
+                     {**warned, **warned_below})
     focus = items[len(ancestors)]
     if focus["account"]["username"].lower() != username.lower():
         raise NotFound()
+    await feed.read_cap(request, len(items))
     values = {}
     if viewer is not None:
         values = await compose_context(request, session, viewer)

@@ -24,7 +24,7 @@ async def tag_page(name: str, request: Request, ctx: Ctx, session: ReadSession, 
         raise NotFound("There is no such hashtag")
     viewer_id = viewer.id if viewer else None
     found = await timelines.tag_timeline(session, viewer_id, feed.window(request), normalized)
-    items = await feed.cards(session, ctx, found.statuses, viewer_id)
+    items = await feed.cards(session, ctx, found.statuses, viewer_id, "public")
     tag = await search.tag_named(session, normalized)
     week = sum(day.uses for day in (await tag_histories(session, [tag.id]))[tag.id]) if tag is not None else 0
     people = "post" if week == 1 else "posts"

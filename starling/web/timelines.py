@@ -49,6 +49,7 @@ async def home_new(request: Request, ctx: Ctx, session: ReadSession, viewer: Vie
     items, first_id, _ = await feed.home_cards(ctx, viewer.id, Page(since_id=since_id, limit=NEW_POSTS_LIMIT))
     newest = first_id if first_id is not None else since_id
     unread = await notifications.unread_count(session, viewer.id, limit=UNREAD_LIMIT)
+    await feed.read_cap(request, len(items))
     return await fragment(request, "_new_posts.html", items=items, poll_url=f"/home/new?since_id={newest}",
                           unread_notifications=unread)
 
@@ -56,7 +57,7 @@ async def home_new(request: Request, ctx: Ctx, session: ReadSession, viewer: Vie
 @router.get("/local")
 async def local(request: Request, ctx: Ctx, session: ReadSession, viewer: Viewer) -> Response:
     found = await timelines.public_timeline(session, viewer.id, feed.window(request), local=True)
-    items = await feed.cards(session, ctx, found.statuses, viewer.id)
+    items = await feed.cards(session, ctx, found.statuses, viewer.id, "public")
     return await feed.timeline_response(
         request, "timeline.html", items, feed.older_url(request, found.last_id), heading="Local",
         subheading=f"Public posts on {ctx.settings.domain}", compose=True, feed_label="Local timeline",
@@ -71,7 +72,7 @@ async def explore(request: Request, ctx: Ctx, session: ReadSession, viewer: Opti
     if viewer_id is not None:
         hidden = await graph.blocked_either_way(session, viewer_id) | await graph.muted_ids(session, viewer_id)
         statuses = [s for s in statuses if s.account_id not in hidden]
-    items = await feed.cards(session, ctx, statuses, viewer_id)
+    items = await feed.cards(session, ctx, statuses, viewer_id, "public")
     tags = [{"name": tag.name, "uses": sum(d.uses for d in history)}
             for tag, history in await trends.trending_tags(session, scope=ctx.db.url, limit=EXPLORE_TAGS)]
     return await feed.timeline_response(

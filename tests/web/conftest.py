@@ -49,7 +49,11 @@ def chromium():
 
 @pytest.fixture(scope="session")
 def live(tmp_path_factory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("web-live")) as server:
+    # The journeys sign dozens of people up within the hour and have them post dozens of times at once:
+    # the new-account limits and the automatic proof of work (docs/safety.md, tested in
+    # tests/test_safety_signup*.py) are off here.
+    safety_off = {"STARLING_NEWCOMER_HOURS": "0", "STARLING_POW_AUTO_SIGN_UPS_PER_HOUR": "0"}
+    with live_server(tmp_path_factory.mktemp("web-live"), extra_env=safety_off) as server:
         yield server
 
 

@@ -103,7 +103,7 @@ async def test_instance_settings_errors_are_inline_and_nothing_is_saved(client, 
     assert response.status_code == 422
     text = response.text
     assert "Name can&#39;t be blank" in text
-    assert "Registrations must be one of open, approval, closed" in text
+    assert "Registrations must be one of open, approval, invite, closed" in text
     assert "Character limit must be an integer" in text
     assert "kept &lt;i&gt;text&lt;/i&gt;" in text and 'value="lots"' in text
     assert 'aria-invalid="true"' in text and 'aria-describedby="e-title"' in text
