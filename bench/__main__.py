@@ -104,6 +104,10 @@ def pct(values: list[float], p: float) -> float:
 
 
 def main() -> None:
+    if "--flood" in sys.argv[1:]:  # the flood run has its own options (python -m bench --flood --help)
+        from bench import flood
+
+        return flood.main([arg for arg in sys.argv[1:] if arg != "--flood"])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--posts", type=int, default=1_000_000)
