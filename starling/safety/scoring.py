@@ -76,10 +76,9 @@ async def _domain_facts(session: AsyncSession, settings: Settings, domains: list
 async def _flag(session: AsyncSession, account_id: int, status_ids: list[int], score: int,
                 reasons: list[dict], now: datetime) -> None:
     """Put the account in the moderation queue: one open automatic report that collects the evidence."""
-    account = await repository.account_score(session, account_id)
-    if account is None:
-        account = AccountScore(account_id=account_id, score=score, reasons=reasons, updated_at=now)
-        session.add(account)
+    account = await repository.account_score_locked(session, account_id, now)
+    if account.flagged_at is None and not account.reasons:
+        account.score, account.reasons, account.updated_at = score, reasons, now
     account.flagged_at = account.flagged_at or now
     report = await repository.open_auto_report(session, account_id)
     if report is None:
@@ -289,10 +288,7 @@ async def _update_account(session: AsyncSession, settings: Settings, account_id:
     week_ago = ids.id_floor(clock.now() - timedelta(days=7))
     scores = await repository.recent_post_scores(session, account_id, week_ago)
     score = policy.account_score(scores, behaviour)
-    account = await repository.account_score(session, account_id)
-    if account is None:
-        account = AccountScore(account_id=account_id, updated_at=now)
-        session.add(account)
+    account = await repository.account_score_locked(session, account_id, now)
     account.score, account.reasons, account.updated_at = score, [r.as_dict() for r in behaviour], now
     if score >= settings.spam_invalid_traffic_score and account.flagged_at is None:
         await _flag(session, account_id, [], score, account.reasons, now)
@@ -352,10 +348,7 @@ async def score_of_account(session: AsyncSession, account_id: int) -> AccountSco
 async def clear_account(session: AsyncSession, account_id: int) -> None:
     """A moderator judged the account a person: it is valid traffic again (until flagged anew)."""
     now = clock.utcnow_naive()
-    score = await repository.account_score(session, account_id)
-    if score is None:
-        score = AccountScore(account_id=account_id, score=0, reasons=[], updated_at=now)
-        session.add(score)
+    score = await repository.account_score_locked(session, account_id, now)
     score.cleared_at, score.flagged_at = now, None
 
 

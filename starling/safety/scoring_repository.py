@@ -102,6 +102,15 @@ async def account_score(session: AsyncSession, account_id: int) -> AccountScore 
     return await session.get(AccountScore, account_id)
 
 
+async def account_score_locked(session: AsyncSession, account_id: int, now: datetime) -> AccountScore:
+    """The account's score row, created if missing and locked for this transaction: two workers scoring
+    posts by one account at once must not both insert it (the second waits for the first's commit)."""
+    await insert_ignore(session, AccountScore, [{"account_id": account_id, "score": 0, "reasons": [],
+                                                 "updated_at": now}])
+    return (await session.scalars(select(AccountScore).where(AccountScore.account_id == account_id)
+                                  .with_for_update().execution_options(populate_existing=True))).one()
+
+
 async def account_scores(session: AsyncSession, account_ids: Iterable[int]) -> dict[int, AccountScore]:
     wanted = set(account_ids)
     if not wanted:
