@@ -163,3 +163,37 @@ async def test_v1_filters_are_keywords(client, cast, drain):
     assert (await client.get(V2, headers=cast.alice.headers)).json()[0]["keywords"][0]["keyword"] == "results"
     assert (await client.delete(f"/api/v1/filters/{v1['id']}", headers=cast.alice.headers)).status_code == 200
     assert (await client.get(V2, headers=cast.alice.headers)).json() == []
+
+
+async def test_home_knows_who_keeps_filters(client, cast, drain, ctx):
+    """accounts.has_filters, read with the token, spares home a filter query: it holds while any filter
+    is left (so filtering goes on) and clears with the last, through v2 and v1 alike."""
+    from starling.accounts.models import Account
+
+    async def keeps_filters() -> bool:
+        async with ctx.db.read() as session:
+            return (await session.get(Account, cast.alice.id)).has_filters
+
+    async def home() -> set[str]:
+        return set(by_id((await client.get("/api/v1/timelines/home", headers=cast.alice.headers)).json()))
+
+    await client.post(f"/api/v1/accounts/{cast.bob.id}/follow", headers=cast.alice.headers)
+    hidden = await post(client, cast.bob, "Spoiler: the dragon wins")
+    await drain()
+    assert not await keeps_filters() and hidden in await home()
+    hide = await make_filter(client, cast.alice, "dragon", action="hide")
+    warn = await make_filter(client, cast.alice, "finale")
+    assert await keeps_filters() and hidden not in await home()
+    assert (await client.delete(f"{V2}/{warn['id']}", headers=cast.alice.headers)).status_code == 200
+    assert await keeps_filters() and hidden not in await home()
+    assert (await client.delete(f"{V2}/{hide['id']}", headers=cast.alice.headers)).status_code == 200
+    assert not await keeps_filters() and hidden in await home()
+
+    r = await client.post("/api/v1/filters", json={"phrase": "dragon", "context": ["home"], "irreversible": True},
+                          headers=cast.alice.headers)
+    assert r.status_code == 200, r.text
+    assert await keeps_filters() and hidden not in await home()
+    assert (await client.delete(f"/api/v1/filters/{r.json()['id']}", headers=cast.alice.headers)).status_code == 200
+    assert not await keeps_filters() and hidden in await home()
+    assert not (await client.get("/api/v1/accounts/verify_credentials", headers=cast.alice.headers)
+                ).json().keys() & {"has_filters"}

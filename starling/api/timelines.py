@@ -73,7 +73,8 @@ async def home(request: Request, auth: Annotated[Auth, Depends(scoped("read:stat
     async with ctx.db.reads() as reader:
         page = await timelines.home_page(reader, auth.account_id, page_params(request), settings=ctx.settings,
                                          redis=ctx.redis)
-        statuses, warned = await filters.apply_direct(reader, ctx.db.read, auth.account_id, "home", page.statuses)
+        statuses, warned = await filters.apply_direct(reader, ctx.db.read, auth.account_id, auth.account.has_filters,
+                                                      "home", page.statuses)
         body = await hydration.statuses_json(reader, ctx, statuses, page.pool, auth.account_id)
     if warned:  # only for a reader with a matching warn filter: the cached bytes are opened again
         body = orjson.dumps(annotate(orjson.loads(body), warned))

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling import clock, ids
+from starling.accounts.models import Account
 from starling.errors import NotFound, Unprocessable
 from starling.infra.direct import Query, Reader
 from starling.posts.models import Status
@@ -154,17 +155,17 @@ async def apply(session: AsyncSession, viewer_id: int | None, context: str,
     return [s for s in statuses if s.id not in hidden], warned
 
 
-# The home hot path reads directly (infra.direct): whether the viewer has any filter at all, then, only
-# if so, the filters and the page's texts.
-HAS_FILTERS = Query(select(Filter.id).where(Filter.account_id == bindparam("viewer")).limit(1))
+# The home hot path reads directly (infra.direct). Whether the viewer has any filter at all comes with
+# its account (accounts.has_filters, read with the token); only if so are the filters and texts read.
 PAGE_TEXTS = Query(select(Status.id, Status.text, Status.spoiler_text)
                    .where(Status.id.in_(bindparam("ids", expanding=True))))
 
 
-async def apply_direct(reader: Reader, session_factory: Any, viewer_id: int, context: str, statuses: Sequence[Any]
-                       ) -> tuple[list[Any], dict[int, list[FilterResult]]]:
-    """`apply` for the home timeline: one indexed statement when the viewer has no filter."""
-    if not statuses or not await reader.records(HAS_FILTERS, {"viewer": viewer_id}):
+async def apply_direct(reader: Reader, session_factory: Any, viewer_id: int, has_filters: bool, context: str,
+                       statuses: Sequence[Any]) -> tuple[list[Any], dict[int, list[FilterResult]]]:
+    """`apply` for the home timeline. `has_filters` is the viewer's `Account.has_filters`, which the
+    caller already holds: no statement at all when the viewer keeps no filter."""
+    if not statuses or not has_filters:
         return list(statuses), {}
     async with session_factory() as session:
         active = await active_filters(session, viewer_id, context)
@@ -178,6 +179,22 @@ async def apply_direct(reader: Reader, session_factory: Any, viewer_id: int, con
 
 
 # ---- keeping filters ---------------------------------------------------------------------------------
+# `accounts.has_filters` must be true whenever the account keeps a filter (a stale true only costs the
+# home page its filter read; a stale false would skip filtering). Creating sets it first and deleting
+# locks the account row first, so that on PostgreSQL a creation and a deletion for one account serialise.
+
+async def _mark_has_filters(session: AsyncSession, account_id: int) -> None:
+    await session.execute(update(Account).where(Account.id == account_id).values(has_filters=True))
+
+
+async def _lock_account(session: AsyncSession, account_id: int) -> None:
+    await session.execute(select(Account.id).where(Account.id == account_id).with_for_update())
+
+
+async def _recount_has_filters(session: AsyncSession, account_id: int) -> None:
+    left = bool(await session.scalar(select(exists().where(Filter.account_id == account_id))))
+    await session.execute(update(Account).where(Account.id == account_id).values(has_filters=left))
+
 
 def _contexts(values: Sequence[str]) -> list[str]:
     chosen = list(dict.fromkeys(v for v in values if isinstance(v, str)))
@@ -273,6 +290,7 @@ async def create_filter(session: AsyncSession, account_id: int, *, title: str | 
                         action: str | None = None, expires_in: int | None = None,
                         keywords: Sequence[KeywordChange] = ()) -> ActiveFilter:
     """A new filter with its keywords."""
+    await _mark_has_filters(session, account_id)
     count = len(list(await session.scalars(select(Filter.id).where(Filter.account_id == account_id)
                                            .limit(MAX_FILTERS))))
     if count >= MAX_FILTERS:
@@ -306,9 +324,11 @@ async def update_filter(session: AsyncSession, account_id: int, filter_id: int, 
 
 
 async def delete_filter(session: AsyncSession, account_id: int, filter_id: int) -> None:
+    await _lock_account(session, account_id)
     row = (await own_filter(session, account_id, filter_id)).row
     await session.delete(row)
     await session.flush()
+    await _recount_has_filters(session, account_id)
 
 
 async def add_keyword(session: AsyncSession, account_id: int, filter_id: int, keyword: str | None,

@@ -27,7 +27,8 @@ from starling.timelines import repository as timelines_repository
 
 @dataclass
 class StatusFacts:
-    """A status as the rules need it: the row, its boosted original, tags, mentions, media, suspensions."""
+    """A status as the rules need it: the row, its boosted original, tags, mentions, media, and which of
+    its authors are suspended or limited (moderation: shown to their followers only)."""
 
     status: Status
     original: Status | None
@@ -35,6 +36,7 @@ class StatusFacts:
     mentioned: dict[int, set[int]] = field(default_factory=dict)  # status id -> accounts mentioned
     has_media: bool = False
     suspended: set[int] = field(default_factory=set)
+    limited: set[int] = field(default_factory=set)
 
     @property
     def subject(self) -> Status:
@@ -68,6 +70,7 @@ async def status_facts(session: AsyncSession, status_id: int) -> StatusFacts | N
     facts.has_media = bool((await media_repository.of_statuses(session, [facts.subject.id])).get(facts.subject.id))
     accounts = await accounts_repository.by_ids(session, facts.authors)
     facts.suspended = {a for a in facts.authors if a not in accounts or accounts[a].suspended_at is not None}
+    facts.limited = {a for a in facts.authors if a in accounts and accounts[a].silenced_at is not None}
     return facts
 
 
@@ -111,8 +114,9 @@ async def list_audience(session: AsyncSession, facts: StatusFacts, list_ids: Col
 
 async def visible_to(session: AsyncSession, facts: StatusFacts, viewers: Collection[int | None]) -> set[int | None]:
     """Which of `viewers` (None: logged out) may be shown the status: the posts policy (visibility,
-    suspensions, blocks), and no block or mute between the viewer and its author, its original's
-    author or the account it replies to. Three queries at most, whatever the number of viewers."""
+    suspensions, limited authors seen only by their followers and those they mention, quarantine,
+    blocks), and no block or mute between the viewer and its author, its original's author or the
+    account it replies to. Three queries at most, whatever the number of viewers."""
     if facts.authors & facts.suspended:
         return set()
     status, original = facts.status, facts.original
@@ -121,7 +125,8 @@ async def visible_to(session: AsyncSession, facts: StatusFacts, viewers: Collect
     hidden = await graph.blocking_either_way_among(session, logged_in, related)
     hidden |= await graph.muting_among(session, logged_in - hidden, related)
     following: dict[int, set[int]] = {}
-    if any(s is not None and s.visibility == PRIVATE for s in (status, original)):
+    # Who follows whom is needed for a private post and for a limited author (one query for everyone).
+    if facts.limited or any(s is not None and s.visibility == PRIVATE for s in (status, original)):
         for follower, target, _ in await graph.follows_from_among(session, logged_in - hidden, facts.authors):
             following.setdefault(follower, set()).add(target)
     allowed: set[int | None] = set()
@@ -130,7 +135,7 @@ async def visible_to(session: AsyncSession, facts: StatusFacts, viewers: Collect
             continue
         mentioned_in = frozenset(sid for sid, accounts in facts.mentioned.items() if viewer_id in accounts)
         viewer = policy.Viewer(viewer_id, frozenset(following.get(viewer_id, ())), frozenset(), mentioned_in)
-        if policy.may_see(status, original, viewer, facts.suspended):
+        if policy.may_see(status, original, viewer, facts.suspended, facts.limited):
             allowed.add(viewer_id)
     return allowed
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from starling import ids
+from starling.accounts.models import Account
 from starling.api.entities import hydration
 from starling.api.entities.filter import annotate
 from starling.api.entities.status import status_entities
@@ -45,11 +46,13 @@ async def cards(session: AsyncSession, ctx: AppContext, statuses: list[Status], 
     return annotate(await status_entities(session, ctx, statuses, viewer_id), warned)
 
 
-async def home_cards(ctx: AppContext, viewer_id: int, page_window: Page) -> tuple[list[dict], int | None, int | None]:
+async def home_cards(ctx: AppContext, viewer: Account, page_window: Page) -> tuple[list[dict], int | None, int | None]:
     """A page of the viewer's home feed, through the same direct read path as the API's home."""
+    viewer_id = viewer.id
     async with ctx.db.reads() as reader:
         found = await timelines.home_page(reader, viewer_id, page_window, settings=ctx.settings, redis=ctx.redis)
-        shown, warned = await filters.apply_direct(reader, ctx.db.read, viewer_id, "home", found.statuses)
+        shown, warned = await filters.apply_direct(reader, ctx.db.read, viewer_id, viewer.has_filters, "home",
+                                                   found.statuses)
         body = await hydration.statuses_json(reader, ctx, shown, found.pool, viewer_id)
     return annotate(orjson.loads(body), warned), found.first_id, found.last_id
 

@@ -33,7 +33,7 @@ async def compose_context(request: Request, session, viewer) -> dict:
 
 @router.get("/home")
 async def home(request: Request, ctx: Ctx, session: ReadSession, viewer: Viewer) -> Response:
-    items, first_id, last_id = await feed.home_cards(ctx, viewer.id, feed.window(request))
+    items, first_id, last_id = await feed.home_cards(ctx, viewer, feed.window(request))
     poll_url = f"/home/new?since_id={first_id or 0}"
     return await feed.timeline_response(
         request, "timeline.html", items, feed.older_url(request, last_id), heading="Home", compose=True,
@@ -46,7 +46,7 @@ async def home(request: Request, ctx: Ctx, session: ReadSession, viewer: Viewer)
 async def home_new(request: Request, ctx: Ctx, session: ReadSession, viewer: Viewer, since_id: int = 0) -> Response:
     """Posts newer than `since_id`, placed above the feed, the poller that asks again later, and the
     navigation's unread badge brought up to date."""
-    items, first_id, _ = await feed.home_cards(ctx, viewer.id, Page(since_id=since_id, limit=NEW_POSTS_LIMIT))
+    items, first_id, _ = await feed.home_cards(ctx, viewer, Page(since_id=since_id, limit=NEW_POSTS_LIMIT))
     newest = first_id if first_id is not None else since_id
     unread = await notifications.unread_count(session, viewer.id, limit=UNREAD_LIMIT)
     await feed.read_cap(request, len(items))

@@ -41,6 +41,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column('silenced_at', sa.DateTime(), nullable=True))
         batch.add_column(sa.Column('sensitized_at', sa.DateTime(), nullable=True))
         batch.add_column(sa.Column('disabled_at', sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column('has_filters', sa.Boolean(), server_default=sa.false(), nullable=False))
 
     op.create_table(
         'status_scores',
@@ -177,6 +178,7 @@ def downgrade() -> None:
                   'account_scores', 'status_scores'):
         op.drop_table(table)
     with op.batch_alter_table('accounts') as batch:
+        batch.drop_column('has_filters')
         batch.drop_column('disabled_at')
         batch.drop_column('sensitized_at')
         batch.drop_column('silenced_at')
