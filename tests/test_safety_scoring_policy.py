@@ -86,6 +86,8 @@ def test_behaviour_reasons():
     human = (0.0, 50.0, 4000.0, 4100.0, 20000.0, 20500.0, 51000.0)
     assert behaviour(post_times=human) == []
     assert behaviour(post_times=metronome[:5]) == []  # too few posts to judge
+    tight_loop = tuple(1000.0 + 0.05 * i for i in range(8))
+    assert behaviour(post_times=tight_loop) == []  # a burst, not a cadence: left to the burst rule
     assert codes(behaviour(posts_last_hour=25)) == ["burst"]
     assert codes(behaviour(follows_today=80, unfollows_today=40)) == ["follow_churn"]
     assert behaviour(follows_today=40, unfollows_today=2) == []

@@ -180,14 +180,20 @@ def duplicate_reasons(dup: DuplicateFacts, t: Thresholds) -> list[Reason]:
     return reasons
 
 
+# Gaps shorter than this on average are a burst (judged by the burst rule), not a cadence: the jitter of
+# a tight loop says nothing about a human, and judging it made the verdict depend on machine load.
+MIN_CADENCE_GAP_SECONDS = 10.0
+
+
 def cadence_regularity(post_times: Sequence[float]) -> float | None:
-    """Coefficient of variation of the gaps between posts (0: a metronome); None with too few posts."""
+    """Coefficient of variation of the gaps between posts (0: a metronome); None with too few posts or
+    gaps too short to be a cadence."""
     if len(post_times) < 6:
         return None
     gaps = [b - a for a, b in zip(post_times, post_times[1:], strict=False)]
     mean = statistics.fmean(gaps)
-    if mean <= 0:
-        return 0.0
+    if mean < MIN_CADENCE_GAP_SECONDS:
+        return None
     return statistics.pstdev(gaps) / mean
 
 
