@@ -23,6 +23,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.postgres import backend_env
+
 REPO = Path(__file__).resolve().parent.parent
 STARLING = Path(sys.executable).with_name("starling")
 if not STARLING.exists():
@@ -49,8 +51,10 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
 
 def server_env(data_dir: Path, domain: str, *, synchronous: str = "NORMAL",
                extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for a `starling` subprocess on `data_dir` (no STARLING_* leaks in from ours)."""
+    """The environment for a `starling` subprocess on `data_dir` (no STARLING_* leaks in from ours), on
+    the backend of the test pass (on PostgreSQL: `data_dir`'s own database and Redis prefix)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STARLING_")}
+    env.update(backend_env(data_dir))
     env.update({
         "STARLING_DATA_DIR": str(data_dir),
         "STARLING_DOMAIN": domain,
