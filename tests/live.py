@@ -9,12 +9,14 @@ A `LiveServer` can also be killed and started again on the same data dir (the cr
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +40,26 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def fixed_port(port: int, *, wait: float = 900.0) -> Iterator[None]:
+    """Hold `port` for this process while the block runs, for tests that must use one fixed port: the two
+    passes of `make test` (SQLite and PostgreSQL) run at once and take turns here instead of colliding."""
+    with open(Path(tempfile.gettempdir()) / f"starling-test-port-{port}.lock", "w") as lock:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"another test run held port {port} for {wait:.0f} s") from None
+                time.sleep(0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:

@@ -59,6 +59,13 @@ def sqlite_only(reason: str) -> pytest.MarkDecorator:
     return pytest.mark.skipif(ON_POSTGRES, reason=f"SQLite-specific: {reason}")
 
 
+def output_dir() -> Path:
+    """Where a test writes reports: test-output/, or test-output/postgres/ on the PostgreSQL pass (the
+    two passes run at once)."""
+    root = Path(__file__).resolve().parent.parent / "test-output"
+    return root / "postgres" if ON_POSTGRES else root
+
+
 def describe() -> str:
     """One line naming what this pass runs on."""
     if not ON_POSTGRES:

@@ -6,7 +6,7 @@ Revises: 0001
 from collections.abc import Sequence
 
 import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+from alembic import op
 
 revision: str = '0002'
 down_revision: str | Sequence[str] | None = '0001'
@@ -14,9 +14,27 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+def _postgres_full_text_up() -> None:
+    """PostgreSQL's own text search over status text (SQLite keeps its FTS5 table from 0001): a tsvector
+    column that PostgreSQL computes from spoiler and text on every write, in the 'simple' configuration
+    (words lower-cased, no stemming, as FTS5's unicode61 does), and a GIN index on it."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute("ALTER TABLE statuses ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
+               "(to_tsvector('simple'::regconfig, coalesce(spoiler_text, '') || ' ' || coalesce(text, ''))) STORED")
+    op.execute("CREATE INDEX ix_statuses_search_vector ON statuses USING gin (search_vector)")
+
+
+def _postgres_full_text_down() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute("DROP INDEX IF EXISTS ix_statuses_search_vector")
+    op.execute("ALTER TABLE statuses DROP COLUMN IF EXISTS search_vector")
+
+
 def upgrade() -> None:
-    pass
+    _postgres_full_text_up()
 
 
 def downgrade() -> None:
-    pass
+    _postgres_full_text_down()
