@@ -223,7 +223,8 @@ class PostgresPass:
         src, dst = await self.admin.connection(source), await self.admin.connection(target)
         for table in self.tables:
             buffer = io.BytesIO()
-            await src.copy_from_query(f"SELECT * FROM {table}", output=buffer, format="binary")
+            # COPY of a whole table leaves out generated columns (statuses.search_vector), on both ends.
+            await src.copy_from_table(table.strip('"'), output=buffer, format="binary")
             if buffer.tell() > _EMPTY_BINARY_COPY:
                 buffer.seek(0)
                 await dst.copy_to_table(table.strip('"'), source=buffer, format="binary")
