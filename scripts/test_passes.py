@@ -30,7 +30,8 @@ class Pass:
     seconds: float = 0.0
 
     def start(self, args: list[str], *, to_terminal: bool) -> None:
-        env = {**os.environ, "STARLING_TEST_BACKEND": self.backend}
+        # Unbuffered, so a log shows how far its pass has got while it runs.
+        env = {**os.environ, "STARLING_TEST_BACKEND": self.backend, "PYTHONUNBUFFERED": "1"}
         self.started = time.monotonic()
         if to_terminal:
             print(f"== {self.name} pass ==", flush=True)
