@@ -173,6 +173,7 @@ class PostgresPass:
             found = re.fullmatch(r"starling_t(\d+)_\w+", name)
             if found and not _alive(int(found.group(1))):
                 self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self._forget_dead_redis()
         self.admin.execute(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
         self.admin.execute(f'CREATE DATABASE "{self.template}"')
         # Alembic runs its own event loop: off this thread, which may be inside a running one.
@@ -249,22 +250,37 @@ class PostgresPass:
             with self.lock:
                 self.spare.append(place.database)
 
-    def forget_redis(self, prefix: str) -> None:
-        """Delete every key under `prefix` (never anything else: the Redis is shared)."""
+    def _forget_dead_redis(self) -> None:
+        """Delete the keys that test processes which died mid-run left under their prefixes."""
         if not self.redis_url:
             return
+        dead = set()
+        for key in self._client().scan_iter(match="starling-test:*", count=1000):
+            found = re.match(rb"starling-test:(\d+):", key)
+            if found and not _alive(int(found.group(1))):
+                dead.add(int(found.group(1)))
+        for pid in dead:
+            self.forget_redis(f"starling-test:{pid}:")
+
+    def _client(self) -> Any:
         if self._redis is None:
             import redis
 
             self._redis = redis.Redis.from_url(self.redis_url)
-        batch = []
-        for key in self._redis.scan_iter(match=_glob_escape(prefix) + "*", count=1000):
+        return self._redis
+
+    def forget_redis(self, prefix: str) -> None:
+        """Delete every key under `prefix` (never anything else: the Redis is shared)."""
+        if not self.redis_url:
+            return
+        client, batch = self._client(), []
+        for key in client.scan_iter(match=_glob_escape(prefix) + "*", count=1000):
             batch.append(key)
             if len(batch) >= 500:
-                self._redis.delete(*batch)
+                client.delete(*batch)
                 batch.clear()
         if batch:
-            self._redis.delete(*batch)
+            client.delete(*batch)
 
     def close(self) -> None:
         self.release(list(self.places))
