@@ -4,14 +4,17 @@
 STARLING_TEST_REDIS_URL are set, once more with STARLING_TEST_BACKEND=postgres: then every data dir a
 test uses (the `settings` fixture's, each `tests.live` server's, anything given to `settings_for`) is
 backed by a PostgreSQL database of its own, made with CREATE DATABASE … TEMPLATE from one database
-migrated at the start of the session, and by a Redis key prefix of its own. Both are dropped when the
-test that made them ends (those made by module- or session-scoped fixtures when the session ends).
+migrated at the start of the session, and by a Redis key prefix of its own.
 
-Per test that costs about 35 ms to create and 20–50 ms to drop a database on this machine; truncating
-all tables of one shared database costs about 25 ms, but one database per data dir is what lets live
-servers, CLI subprocesses and snapshot-and-restore fixtures work unchanged, so the rig makes databases.
+When the test that took them ends (module- or session-scoped fixtures: when the session ends), the
+Redis keys are deleted and the database is emptied (all rows deleted, sequences restarted: a few ms)
+and kept for the next test. Creating and dropping a database each cost a checkpoint: 35–50 ms on a quiet
+machine, up to seconds on a busy one (a first version that did so per test took 10 minutes for the
+606-cell authorization matrix alone; reusing emptied databases, 3). One database per data dir, rather
+than one truncated database per process, is what lets live servers, CLI subprocesses and
+snapshot-and-restore fixtures work unchanged.
 
-Also here: `pg_db` (a fresh migrated PostgreSQL database as a `Database`, for the tests of dialect
+Also here: `pg_db` (an empty migrated PostgreSQL database as a `Database`, for the tests of dialect
 branches that run in both passes), `requires_postgres`, and `sqlite_only(reason)` for the few tests that
 are about SQLite itself.
 """
