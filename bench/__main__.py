@@ -215,6 +215,10 @@ def side_by_side(results: list[Figures], connections: int) -> str:
 
 
 def main() -> None:
+    if "--flood" in sys.argv[1:]:  # the flood run has its own options (python -m bench --flood --help)
+        from bench import flood
+
+        return flood.main([arg for arg in sys.argv[1:] if arg != "--flood"])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--accounts", type=int, default=10_000)

@@ -22,10 +22,12 @@ from starling.config import Settings, get_settings
 from starling.context import AppContext
 from starling.errors import RateLimited, StarlingError, TooLarge
 from starling.infra import jobs
+from starling.safety.ratelimit import RateLimiter
+from starling.web.deps import SESSION_COOKIE
 
 log = logging.getLogger("starling")
 
-DOMAINS = ("accounts", "posts", "media", "graph", "timelines", "notifications", "search")
+DOMAINS = ("accounts", "posts", "media", "graph", "timelines", "notifications", "search", "safety")
 
 
 def _import_submodules(package: str) -> list:
@@ -163,6 +165,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     _install_error_handlers(app)
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # Inside ApiCors, so a browser client can read a 429's headers; outside everything that reads the body.
+    app.add_middleware(RateLimiter, ctx=ctx, session_cookie=SESSION_COOKIE)
     app.add_middleware(ApiCors)
 
     for package in ("starling.api", "starling.web"):

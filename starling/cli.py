@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from starling.cli_safety import safety_app
 from starling.config import get_settings
 
 app = typer.Typer(help="Starling: a self-hostable microblogging network.", no_args_is_help=True)
@@ -18,6 +19,7 @@ fixtures_app = typer.Typer(help="Seed an instance for third-party test suites.",
 app.add_typer(user_app, name="user")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(fixtures_app, name="fixtures")
+app.add_typer(safety_app, name="safety")
 
 
 def _context():

@@ -224,7 +224,8 @@ async def test_delete_removes_boosts_fixes_counters_and_returns_the_source(clien
     async with ctx.db.read() as session:
         assert (await session.get(MediaAttachment, int(media_id))).status_id is None  # free to redraft
         job = await session.scalar(select(Job).where(Job.kind == "status.deleted"))
-        assert job.payload == {"status_id": int(original["id"]), "boost_ids": [int(boost["id"])]}
+        assert job.payload == {"status_id": int(original["id"]), "boost_ids": [int(boost["id"])],
+                               "author_ids": [cast.alice.id, cast.bob.id]}
         assert await session.scalar(select(func.count()).select_from(Status)) == 1
     redraft = await post(client, cast.alice, status="take two", media_ids=[media_id])
     assert redraft["media_attachments"][0]["id"] == media_id

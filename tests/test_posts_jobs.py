@@ -10,13 +10,12 @@ from starling.graph.models import Follow
 from starling.infra import jobs
 from starling.infra.jobs import Job
 from starling.notifications.models import Notification
-from starling.timelines.models import HomeFeedEntry
+from starling.timelines.feed_store import feed_store
 
 
 async def feed_of(ctx, account_id: int) -> set[int]:
     async with ctx.db.read() as session:
-        return set(await session.scalars(select(HomeFeedEntry.status_id)
-                                         .where(HomeFeedEntry.account_id == account_id)))
+        return set(await feed_store(session).entries(account_id))
 
 
 async def test_post_boost_edit_delete_jobs_run_clean_and_twice(client, cast, ctx, drain):

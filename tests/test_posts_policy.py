@@ -16,6 +16,7 @@ class Facts:
     account_id: int
     visibility: int
     reblog_of_id: int | None = None
+    quarantined: bool = False
 
 
 def viewer(who: int | None, *, following=(), blocked=(), mentioned_in=()) -> Viewer:

@@ -75,7 +75,7 @@ async def test_feeds_lists_search_and_trends_on_postgresql(pg_db, monkeypatch):
 
     settings.fanout_threshold = 0  # bob is now merged at read time as well
     async with pg_db.reads() as reader:  # home reads directly (infra.direct), on asyncpg here
-        page = await timelines.home_page(reader, alice, Page(limit=10), settings=settings)
+        page = await timelines.home_page(reader, alice, Page(limit=10), settings=settings, redis=None)
     assert [st.id for st in page.statuses] == [hidden, *posted[::-1]]
 
     async with pg_db.write() as s:

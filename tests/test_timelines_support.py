@@ -11,7 +11,7 @@ from starling.infra import jobs
 from starling.media.models import MediaAttachment
 from starling.posts import service as posts
 from starling.posts.models import Bookmark, Favourite, Pin
-from starling.timelines.models import HomeFeedEntry
+from starling.timelines.feed_store import feed_store
 
 
 async def _run_jobs(ctx) -> None:
@@ -83,11 +83,9 @@ async def mute(ctx, account_id: int, target_id: int) -> None:
 
 
 async def feed_of(ctx, account_id: int) -> list[int]:
-    """Status IDs in an account's stored home feed, newest first."""
+    """Status IDs in an account's stored home feed (the table, or Redis when configured), newest first."""
     async with ctx.db.read() as session:
-        return list(await session.scalars(select(HomeFeedEntry.status_id)
-                                          .where(HomeFeedEntry.account_id == account_id)
-                                          .order_by(HomeFeedEntry.status_id.desc())))
+        return await feed_store(session).entries(account_id)
 
 
 class QueryCounter:

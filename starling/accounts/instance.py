@@ -11,8 +11,8 @@ from starling.accounts import repository
 from starling.config import Settings
 from starling.errors import Unprocessable
 
-RegistrationMode = Literal["open", "approval", "closed"]
-REGISTRATION_MODES = ("open", "approval", "closed")
+RegistrationMode = Literal["open", "approval", "invite", "closed"]
+REGISTRATION_MODES = ("open", "approval", "invite", "closed")  # invite: only with an admin's invite link
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,9 @@ class InstanceSettings:
 
     @property
     def registrations_open(self) -> bool:
-        return self.registrations != "closed"
+        """Whether anyone may sign up (what the instance API tells apps). Under "invite" only people
+        holding an invite link may, as on a Mastodon server whose registrations are closed."""
+        return self.registrations in ("open", "approval")
 
     @property
     def approval_required(self) -> bool:
@@ -101,3 +103,24 @@ async def set_instance_setting(session: AsyncSession, key: str, value: object) -
         raise Unprocessable(message) from None
     await repository.put_instance_setting(session, key, normalised)
     return normalised
+
+
+async def update_instance_settings(session: AsyncSession, values: dict[str, object]) -> None:
+    """Validate every given option, then store them all, or none: Unprocessable with `details` keyed by
+    option when any is wrong."""
+    problems: dict[str, list[dict[str, str]]] = {}
+    normalised: dict[str, object] = {}
+    for key, value in values.items():
+        if key not in _FIELDS:
+            problems[key] = [{"error": "ERR_UNKNOWN", "description": "is not an instance setting"}]
+            continue
+        try:
+            normalised[key] = _FIELDS[key][0](value)
+        except Unprocessable as exc:
+            problems[key] = [{"error": "ERR_INVALID",
+                              "description": exc.message.removeprefix("Validation failed: ")}]
+    if problems:
+        parts = [f"{key} {p[0]['description']}" for key, p in problems.items()]
+        raise Unprocessable("Validation failed: " + ", ".join(parts), details=problems)
+    for key, value in normalised.items():
+        await repository.put_instance_setting(session, key, value)

@@ -31,6 +31,11 @@ class Account(Base):
     role: Mapped[str] = mapped_column(String(20), default="user")  # user | moderator | admin
     created_at: Mapped[datetime] = created_at_column()
     suspended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Moderation (safety.moderation): limited (hidden from non-followers), media forced sensitive,
+    # login disabled.
+    silenced_at: Mapped[datetime | None] = mapped_column(DateTime)
+    sensitized_at: Mapped[datetime | None] = mapped_column(DateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_status_at: Mapped[datetime | None] = mapped_column(DateTime)
     followers_count: Mapped[int] = mapped_column(Integer, default=0)
     following_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -61,7 +66,7 @@ class Account(Base):
     @property
     def usable(self) -> bool:
         """May log in and act: not suspended, and approved when approval is required."""
-        return self.suspended_at is None and self.approved
+        return self.suspended_at is None and self.disabled_at is None and self.approved
 
 
 class Application(Base):
@@ -123,6 +128,20 @@ class LoginAttempt(Base):
 
 Index("ix_login_attempts_ip", LoginAttempt.ip_key, LoginAttempt.created_at)
 Index("ix_login_attempts_login", LoginAttempt.login_key, LoginAttempt.created_at)
+
+
+class WebSession(Base):
+    """A browser signed in to the web app. The cookie holds a random token; only its digest is kept."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = created_at_column()
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
 
 
 class InstanceSetting(Base):

@@ -15,6 +15,7 @@ from starling.accounts.models import (
     AuthorizationCode,
     InstanceSetting,
     LoginAttempt,
+    WebSession,
 )
 from starling.infra.direct import Query
 
@@ -174,7 +175,8 @@ LIVE_TOKEN = Query(
            AccessToken.account_id,
            and_(AccessToken.revoked_at.is_(None),
                 or_(AccessToken.expires_at.is_(None), AccessToken.expires_at > bindparam("now"))).label("live"),
-           and_(Account.suspended_at.is_(None), Account.approved.is_(True)).label("usable"),
+           and_(Account.suspended_at.is_(None), Account.disabled_at.is_(None),
+                Account.approved.is_(True)).label("usable"),
            *ACCOUNT_COLUMNS)
     .outerjoin(Account, Account.id == AccessToken.account_id)
     .where(AccessToken.token_hash == bindparam("digest")))
@@ -215,3 +217,93 @@ async def weekly_sign_ins_and_ups(session: AsyncSession,
             Account.created_at >= start, Account.created_at < end).scalar_subquery())
     row = (await session.execute(select(*columns))).one()
     return [(int(row[i]), int(row[i + 1])) for i in range(0, len(row), 2)]
+
+
+# --- the admin area and one's authorised apps --------------------------------------------------------
+
+ADMIN_ACCOUNT_FILTERS = ("all", "active", "suspended", "pending", "staff")
+
+
+async def admin_accounts_page(session: AsyncSession, *, query: str, status: str, max_id: int | None,
+                              limit: int) -> list[Account]:
+    """Accounts for the admin list, newest first: `query` matches anywhere in the username, the display
+    name or the email; `status` is one of ADMIN_ACCOUNT_FILTERS."""
+    stmt = select(Account)
+    needle = query.strip().lstrip("@").lower()
+    if needle:
+        pattern = "%" + _escape_like(needle) + "%"
+        stmt = stmt.where(or_(Account.username_lower.like(pattern, escape="\\"),
+                              func.lower(Account.display_name).like(pattern, escape="\\"),
+                              func.lower(Account.email).like(pattern, escape="\\")))
+    if status == "active":
+        stmt = stmt.where(Account.suspended_at.is_(None), Account.approved.is_(True))
+    elif status == "suspended":
+        stmt = stmt.where(Account.suspended_at.is_not(None))
+    elif status == "pending":
+        stmt = stmt.where(Account.approved.is_(False), Account.suspended_at.is_(None))
+    elif status == "staff":
+        stmt = stmt.where(Account.role.in_(("admin", "moderator")))
+    if max_id is not None:
+        stmt = stmt.where(Account.id < max_id)
+    return list(await session.scalars(stmt.order_by(Account.id.desc()).limit(limit)))
+
+
+async def account_counts(session: AsyncSession, since: datetime) -> dict[str, int]:
+    """Every count the admin overview shows about accounts, in one round trip."""
+    def count(*where):
+        return select(func.count()).select_from(Account).where(*where).scalar_subquery()
+    usable = (Account.suspended_at.is_(None), Account.approved.is_(True))
+    row = (await session.execute(select(
+        count(),
+        count(*usable),
+        count(*usable, or_(Account.current_sign_in_at >= since, Account.last_status_at >= since)),
+        count(Account.suspended_at.is_not(None)),
+        count(Account.approved.is_(False), Account.suspended_at.is_(None)),
+        count(Account.created_at >= since),
+        select(func.coalesce(func.sum(Account.statuses_count), 0)).where(Account.suspended_at.is_(None))
+        .scalar_subquery(),
+    ))).one()
+    keys = ("total", "usable", "active", "suspended", "pending", "new", "statuses")
+    return {key: int(value or 0) for key, value in zip(keys, row, strict=True)}
+
+
+async def revoke_account_tokens(session: AsyncSession, account_id: int, now: datetime) -> int:
+    """Revoke every live token of an account."""
+    result = await session.execute(update(AccessToken).where(
+        AccessToken.account_id == account_id, AccessToken.revoked_at.is_(None)).values(revoked_at=now))
+    return result.rowcount or 0
+
+
+async def revoke_app_tokens(session: AsyncSession, account_id: int, application_id: int | None,
+                            now: datetime) -> int:
+    """Revoke an account's live tokens from one application (None: those issued without one)."""
+    from_app = (AccessToken.application_id.is_(None) if application_id is None
+                else AccessToken.application_id == application_id)
+    result = await session.execute(update(AccessToken).where(
+        AccessToken.account_id == account_id, AccessToken.revoked_at.is_(None), from_app).values(revoked_at=now))
+    return result.rowcount or 0
+
+
+async def live_tokens_with_apps(session: AsyncSession, account_id: int,
+                                now: datetime) -> list[tuple[AccessToken, Application | None]]:
+    """The account's live tokens, each with its application, newest first (one query)."""
+    rows = await session.execute(
+        select(AccessToken, Application)
+        .outerjoin(Application, Application.id == AccessToken.application_id)
+        .where(AccessToken.account_id == account_id, AccessToken.revoked_at.is_(None),
+               or_(AccessToken.expires_at.is_(None), AccessToken.expires_at > now))
+        .order_by(AccessToken.id.desc()).limit(1_000))
+    return [(token, app) for token, app in rows.all()]
+
+
+async def live_web_sessions(session: AsyncSession, account_id: int, now: datetime) -> list[WebSession]:
+    """The account's unexpired browser sessions, most recently seen first."""
+    return list(await session.scalars(
+        select(WebSession).where(WebSession.account_id == account_id, WebSession.expires_at > now)
+        .order_by(WebSession.last_seen_at.desc(), WebSession.id.desc()).limit(200)))
+
+
+async def delete_web_session(session: AsyncSession, account_id: int, session_id: int) -> bool:
+    result = await session.execute(delete(WebSession).where(
+        WebSession.account_id == account_id, WebSession.id == session_id))
+    return (result.rowcount or 0) > 0

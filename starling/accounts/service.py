@@ -16,10 +16,13 @@ from starling.accounts.instance import InstanceSettings
 from starling.accounts.models import AccessToken, Account, Application
 from starling.accounts.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, needs_rehash, verify_password
 from starling.config import Settings
-from starling.errors import Forbidden, Unprocessable
+from starling.errors import Unprocessable
 from starling.graph import repository as graph
 from starling.graph import service as graph_service
+from starling.infra.cache import forget_accounts
 from starling.posts import service as posts
+from starling.safety import signup
+from starling.timelines import service as timelines
 
 USERNAME = re.compile(r"^[A-Za-z0-9_]{1,30}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
@@ -29,7 +32,8 @@ ACTIVE_WINDOW = timedelta(days=30)
 
 Details = dict[str, list[dict[str, str]]]
 _LABELS = {"username": "Username", "email": "Email", "password": "Password", "agreement": "Agreement",
-           "locale": "Locale", "reason": "Reason", "display_name": "Display name", "note": "Note",
+           "locale": "Locale", "reason": "Reason", "invite_code": "Invite code", "proof_of_work": "Proof of work",
+           "display_name": "Display name", "note": "Note",
            "fields": "Fields", "source.privacy": "Source privacy", "source.language": "Source language"}
 
 
@@ -102,32 +106,41 @@ async def create_account(session: AsyncSession, settings: Settings, *, username:
                            confirmed=confirmed, reason=reason, locale=locale, password_hash=password_hash)
     session.add(account)
     await session.flush()
+    await timelines.start_home_feed(session, account.id)
     return account
 
 
 async def register(session: AsyncSession, instance: InstanceSettings, *, application: Application,
                    username: str, email: str, password: str, agreement: bool, locale: str | None,
-                   reason: str) -> tuple[Account, str, str]:
-    """Sign-up through an app (POST /api/v1/accounts), under the instance's registration mode.
+                   reason: str, invite_code: str = "", ip: str | None = None, pow_challenge: str | None = None,
+                   pow_nonce: str | None = None) -> tuple[Account, str, str]:
+    """Sign-up through an app (POST /api/v1/accounts), under the instance's registration mode and the
+    sign-up defences (safety.signup: blocks, invites, proof of work, email confirmation).
 
     Returns the account, a token for the app holding the app's scopes, and those scopes. Under
     approval the account exists but cannot act until a moderator approves it."""
-    if not instance.registrations_open:
-        raise Forbidden("This action is not allowed")
+    settings = session.info["settings"]
+    screening = await signup.screen(session, settings, mode=instance.registrations, email=email, ip=ip,
+                                    invite_code=invite_code, pow_challenge=pow_challenge, pow_nonce=pow_nonce)
     details = await _account_problems(session, username=username, email=email, password=password,
                                       allow_reserved=False, email_required=True)
     if not agreement:
         _add(details, "agreement", "ERR_ACCEPTED", "must be accepted")
     if locale and not policy.LOCALE.match(locale):
         _add(details, "locale", "ERR_INCLUSION", "is not included in the list")
-    if instance.approval_required and not reason.strip():
+    if screening.approval_required and not reason.strip():
         _add(details, "reason", "ERR_BLANK", "can't be blank")
+    for name, problems in screening.problems.items():
+        details.setdefault(name, []).extend(problems)
     _raise_if(details)
     account = _new_account(username=username, email=email, password=password, role="user",
-                           approved=not instance.approval_required, confirmed=True, reason=reason.strip(),
+                           approved=not screening.approval_required,
+                           confirmed=not screening.confirmation_required, reason=reason.strip(),
                            locale=(locale or "en").replace("_", "-"))
     session.add(account)
     await session.flush()
+    await timelines.start_home_feed(session, account.id)
+    await signup.record(session, settings, account_id=account.id, email=email, screening=screening, ip=ip)
     scopes = application.scopes
     raw = await issue_token(session, account_id=account.id, scopes=scopes, application_id=application.id)
     return account, raw, scopes
@@ -152,7 +165,7 @@ async def authenticate(session: AsyncSession, login: str, password: str) -> Acco
 
 def unusable_reason(account: Account) -> str | None:
     """Mastodon's words for why an account may not sign in, or None when it may."""
-    if account.suspended_at is not None:
+    if account.suspended_at is not None or account.disabled_at is not None:
         return "Your login is currently disabled"
     if not account.approved:
         return "Your login is currently pending approval"
@@ -264,6 +277,7 @@ async def update_profile(session: AsyncSession, account_id: int, changes: Profil
         account.avatar_key = changes.avatar_key
     if changes.header_key is not None:
         account.header_key = changes.header_key
+    forget_accounts(session, account.id)
     await session.flush()
     return account
 

@@ -1,6 +1,7 @@
 """Sign-in throttling: too many attempts from one address, or too many failures for one login, within
 a window get 429 until the window moves on. Counted in the database, so every process of the instance
-shares the count (a limit must not grow with the number of processes)."""
+shares the count (a limit must not grow with the number of processes). Failures also feed the longer
+back-off tiers of safety.backoff."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from starling.accounts import repository
 from starling.accounts.models import LoginAttempt
 from starling.config import Settings
 from starling.errors import RateLimited
+from starling.safety import backoff
 
 
 def ip_key(host: str | None) -> str:
@@ -40,6 +42,7 @@ async def check(session: AsyncSession, settings: Settings, *, ip: str | None, lo
     if by_ip >= settings.login_attempts_per_ip or failures >= settings.login_failures_per_account:
         raise RateLimited("Too many sign-in attempts; try again later",
                           retry_after=settings.login_window_seconds)
+    await backoff.check(session, settings, ip_key=ip_key(ip), login_key=login_key(login))
 
 
 async def record(session: AsyncSession, settings: Settings, *, ip: str | None, login: str, succeeded: bool) -> None:
@@ -49,3 +52,5 @@ async def record(session: AsyncSession, settings: Settings, *, ip: str | None, l
     await repository.forget_login_attempts(session, key, now - timedelta(seconds=settings.login_window_seconds))
     session.add(LoginAttempt(id=ids.new_id(), ip_key=key, login_key=login_key(login), succeeded=succeeded,
                              created_at=now))
+    if not succeeded:
+        await backoff.failed(session, settings, ip_key=key, login_key=login_key(login))

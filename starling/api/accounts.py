@@ -22,6 +22,7 @@ from starling.api.responses import JSON
 from starling.context import AppContext
 from starling.errors import Forbidden, NotFound, TooLarge, Unprocessable
 from starling.media import service as media
+from starling.safety.ratelimit import client_ip
 
 router = APIRouter()
 
@@ -71,7 +72,10 @@ async def register(request: Request, ctx: Ctx, session: WriteSession,
         password=params.str("password", "", max_length=TEXT_GUARD) or "",
         agreement=bool(params.bool("agreement", False)),
         locale=params.str("locale", max_length=20),
-        reason=params.str("reason", "", max_length=TEXT_GUARD) or "")
+        reason=params.str("reason", "", max_length=TEXT_GUARD) or "",
+        invite_code=params.str("invite_code", "", max_length=200) or "", ip=client_ip(request),
+        pow_challenge=params.str("pow_challenge", max_length=500),
+        pow_nonce=params.str("pow_nonce", max_length=100))
     return JSON({"access_token": raw, "token_type": "Bearer", "scope": scopes,
                  "created_at": int(account.created_at.replace(tzinfo=UTC).timestamp())})
 

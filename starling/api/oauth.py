@@ -15,6 +15,7 @@ from starling.api.deps import Ctx, WriteSession
 from starling.api.params import Params, body_params
 from starling.api.responses import JSON
 from starling.errors import StarlingError
+from starling.safety.ratelimit import client_ip
 
 router = APIRouter()
 
@@ -84,7 +85,7 @@ async def token(request: Request, ctx: Ctx, session: WriteSession) -> JSON:
             issued = await oauth.password_grant(
                 session, ctx.settings, app, username=_text(params, "username"),
                 password=_text(params, "password"), scope=scope,
-                ip=request.client.host if request.client else None)
+                ip=client_ip(request))
         elif grant == "client_credentials":
             issued = await oauth.client_credentials_grant(session, app, scope=scope)
         elif not grant:

@@ -11,8 +11,9 @@ from starling.api.entities.status import status_entities
 from starling.api.entities.tag import tag_entity
 from starling.api.params import query_params
 from starling.api.responses import JSON
-from starling.api.timelines import viewer_reading
+from starling.api.timelines import admit_reader, viewer_reading
 from starling.errors import BadRequest, Unauthorized
+from starling.safety import readcap
 from starling.search import service as search
 from starling.search.trends import tag_histories
 
@@ -25,6 +26,7 @@ DEFAULT_LIMIT = 20
 @router.get("/api/v2/search")
 async def search_v2(request: Request, session: ReadSession, ctx: Ctx, auth: OptionalAuth) -> JSON:
     viewer_id = viewer_reading(auth, "read:search")
+    who = await admit_reader(request, ctx, auth)
     params = query_params(request)
     q = params.str("q", max_length=MAX_QUERY)
     if q is None or not q.strip():
@@ -52,6 +54,7 @@ async def search_v2(request: Request, session: ReadSession, ctx: Ctx, auth: Opti
     found = await search.search(session, query, viewer_id, domain=ctx.settings.domain,
                                 base_url=ctx.settings.base_url)
     histories = await tag_histories(session, [t.id for t in found.hashtags])
+    await readcap.spend(ctx, who, len(found.statuses))
     return JSON({
         "accounts": [account_entity(ctx, a) for a in found.accounts],
         "statuses": await status_entities(session, ctx, found.statuses, viewer_id),

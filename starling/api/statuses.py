@@ -10,13 +10,16 @@ from fastapi import APIRouter, Depends, Request
 from starling import ids
 from starling.api.deps import Auth, Ctx, OptionalAuth, ReadSession, WriteSession, scoped
 from starling.api.entities.account import account_entity
+from starling.api.entities.filter import annotate
 from starling.api.entities.status import status_edit_entities, status_entities, status_entity
 from starling.api.media import path_id
 from starling.api.pagination import page_params, page_response
 from starling.api.params import Params, body_params, query_params
 from starling.api.responses import JSON
+from starling.api.timelines import admit_reader
 from starling.errors import Forbidden, NotFound, Unprocessable
 from starling.posts import service
+from starling.safety import filters, readcap
 
 router = APIRouter()
 
@@ -121,10 +124,15 @@ async def delete(status_id: int, ctx: Ctx, session: WriteSession, auth: WriteSta
 
 
 @router.get("/api/v1/statuses/{status_id:int}/context")
-async def context(status_id: int, ctx: Ctx, session: ReadSession, auth: OptionalAuth) -> JSON:
+async def context(status_id: int, request: Request, ctx: Ctx, session: ReadSession, auth: OptionalAuth) -> JSON:
     viewer = reader_id(auth)
+    who = await admit_reader(request, ctx, auth)
     ancestors, descendants = await service.context(session, path_id(status_id), viewer)
-    entities = await status_entities(session, ctx, ancestors + descendants, viewer)
+    ancestors, warned = await filters.apply(session, viewer, "thread", ancestors)
+    descendants, warned_below = await filters.apply(session, viewer, "thread", descendants)
+    entities = annotate(await status_entities(session, ctx, ancestors + descendants, viewer),
+                        {**warned, **warned_below})
+    await readcap.spend(ctx, who, len(entities))
     return JSON({"ancestors": entities[:len(ancestors)], "descendants": entities[len(ancestors):]})
 
 

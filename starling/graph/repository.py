@@ -272,3 +272,45 @@ async def familiar_follower_pairs(session: AsyncSession, viewer_id: int,
         .where(theirs.c.target_account_id.in_(list(set(target_ids))), Account.suspended_at.is_(None))
         .order_by(theirs.c.id.desc()))
     return [(target, account) for target, account in rows]
+
+
+# --- many viewers at once (the streaming API decides for every listener of an event together) ----------
+
+async def follows_from_among(session: AsyncSession, followers: Iterable[int],
+                             targets: Iterable[int]) -> list[tuple[int, int, bool]]:
+    """(follower, target, show_reblogs) for each follow from one of `followers` to one of `targets`."""
+    who, whom = set(followers), set(targets)
+    if not who or not whom:
+        return []
+    rows = await session.execute(select(Follow.account_id, Follow.target_account_id, Follow.show_reblogs).where(
+        Follow.account_id.in_(who), Follow.target_account_id.in_(whom)))
+    return [(a, t, bool(r)) for a, t, r in rows]
+
+
+async def blocking_either_way_among(session: AsyncSession, accounts: Iterable[int],
+                                    others: Iterable[int]) -> set[int]:
+    """Which of `accounts` block, or are blocked by, any of `others` (one query)."""
+    who, whom = set(accounts), set(others)
+    if not who or not whom:
+        return set()
+    rows = await session.execute(select(Block.account_id, Block.target_account_id).where(or_(
+        and_(Block.account_id.in_(who), Block.target_account_id.in_(whom)),
+        and_(Block.target_account_id.in_(who), Block.account_id.in_(whom)))))
+    found = set()
+    for owner, target in rows:
+        if owner in who and target in whom:
+            found.add(owner)
+        if target in who and owner in whom:
+            found.add(target)
+    return found
+
+
+async def muting_among(session: AsyncSession, accounts: Iterable[int], targets: Iterable[int]) -> set[int]:
+    """Which of `accounts` mute any of `targets` now (one query)."""
+    who, whom = set(accounts), set(targets)
+    if not who or not whom:
+        return set()
+    now = clock.utcnow_naive()
+    return set(await session.scalars(select(Mute.account_id).where(
+        Mute.account_id.in_(who), Mute.target_account_id.in_(whom),
+        or_(Mute.expires_at.is_(None), Mute.expires_at > now))))

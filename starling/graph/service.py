@@ -23,6 +23,7 @@ from starling.graph import repository
 from starling.graph.models import Mute
 from starling.infra import jobs
 from starling.notifications import service as notifications
+from starling.safety import newcomers, scoring
 
 FEED_MERGE = "graph.feed_merge"
 FEED_UNMERGE = "graph.feed_unmerge"
@@ -82,6 +83,9 @@ async def follow(session: AsyncSession, account_id: int, target_id: int, reblogs
         await session.flush()
         return
 
+    follower = await accounts.by_id(session, account_id)
+    if follower is not None:
+        await newcomers.check_follow(session, session.info["settings"], follower)
     show_reblogs = True if reblogs is None else reblogs
     wants_notify = False if notify is None else notify
     now = clock.utcnow_naive()
@@ -101,6 +105,7 @@ async def _create_follow(session: AsyncSession, account_id: int, target_id: int,
     if await repository.add_follow(session, id=ids.new_id(), account_id=account_id, target_id=target_id,
                                    show_reblogs=show_reblogs, notify=notify, now=now):
         await repository.shift_follow_counts(session, account_id, target_id, +1)
+        await scoring.count_follow_activity(session, account_id, "follow")
         jobs.enqueue(session, FEED_MERGE, {"account_id": account_id, "target_id": target_id})
 
 
@@ -125,7 +130,8 @@ async def _drop_request(session: AsyncSession, account_id: int, target_id: int) 
 async def unfollow(session: AsyncSession, account_id: int, target_id: int) -> None:
     """Stop following `target_id`, or withdraw a pending request. Doing it twice changes nothing."""
     await _target(session, target_id, allow_suspended=True)
-    await _drop_follow(session, account_id, target_id)
+    if await _drop_follow(session, account_id, target_id):
+        await scoring.count_follow_activity(session, account_id, "unfollow")  # churn is a bot's tell
     await _drop_request(session, account_id, target_id)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starling import ids
 from starling.context import AppContext
 from starling.errors import NotFound, TooLarge, Unprocessable
+from starling.infra import cache
 from starling.infra.storage import LocalStorage
 from starling.media import processing, repository
 from starling.media.models import MediaAttachment
@@ -99,6 +100,8 @@ async def update_attachment(session: AsyncSession, account_id: int, media_id: in
         media.description = description
     if focus is not None:
         media.focus_x, media.focus_y = focus
+    if media.status_id is not None:
+        cache.forget_statuses(session, media.status_id)
     await session.flush()
     return media
 

@@ -23,9 +23,10 @@ from starling.graph import repository as graph
 from starling.notifications import repository
 from starling.notifications.models import Marker, Notification
 from starling.posts.models import PRIVATE, PUBLIC, UNLISTED, Status
+from starling.streaming import events as stream_events
 
 TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update",
-         "admin.sign_up", "admin.report")
+         "admin.sign_up", "admin.report", "moderation_warning")
 STATUS_TYPES = frozenset({"mention", "status", "reblog", "favourite", "poll", "update"})
 MARKER_TIMELINES = ("home", "notifications")
 
@@ -39,6 +40,12 @@ def dedupe_key(type: str, from_id: int, status_id: int | None = None, extra: str
 def _row(recipient_id: int, from_id: int, type: str, status_id: int | None, key: str, now) -> dict[str, Any]:
     return dict(id=ids.new_id(), account_id=recipient_id, from_account_id=from_id, type=type,
                 status_id=status_id, dedupe_key=key, created_at=now)
+
+
+async def _add(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Write notifications (duplicates skipped) and announce them to the streaming API."""
+    await repository.add_many(session, rows)
+    stream_events.notifications_created(session, [(row["id"], row["account_id"]) for row in rows])
 
 
 async def _deliverable(session: AsyncSession, sender_id: int, recipients: Iterable[int]) -> list[int]:
@@ -61,8 +68,15 @@ async def notify(session: AsyncSession, *, recipient_id: int, from_id: int, type
         return
     if await repository.is_suspended(session, recipient_id):
         return
-    await repository.add_many(session, [_row(recipient_id, from_id, type, status_id,
-                                             dedupe_key(type, from_id, status_id), clock.utcnow_naive())])
+    await _add(session, [_row(recipient_id, from_id, type, status_id, dedupe_key(type, from_id, status_id),
+                              clock.utcnow_naive())])
+
+
+async def notify_moderation(session: AsyncSession, *, recipient_id: int, from_id: int, key: str) -> None:
+    """A moderation notice (`moderation_warning`, its warning named by `key`): delivered whatever the
+    recipient blocks or mutes, since it concerns their own account."""
+    await repository.add_many(session, [_row(recipient_id, from_id, "moderation_warning", None, key,
+                                             clock.utcnow_naive())])
 
 
 async def withdraw(session: AsyncSession, *, recipient_id: int, from_id: int, type: str,
@@ -91,9 +105,8 @@ async def notify_new_status(session: AsyncSession, status: Status) -> None:
     if newsworthy:
         wanted += [(r, "status") for r in await graph.notifying_follower_ids(session, author_id)]
     allowed = set(await _deliverable(session, author_id, [r for r, _ in wanted]))
-    await repository.add_many(session, [
-        _row(r, author_id, kind, status.id, dedupe_key(kind, author_id, status.id), now)
-        for r, kind in wanted if r in allowed])
+    await _add(session, [_row(r, author_id, kind, status.id, dedupe_key(kind, author_id, status.id), now)
+                         for r, kind in wanted if r in allowed])
 
 
 async def notify_status_edited(session: AsyncSession, status: Status) -> None:
@@ -102,9 +115,8 @@ async def notify_status_edited(session: AsyncSession, status: Status) -> None:
     edit = str(int((status.edited_at or clock.utcnow_naive()).timestamp() * 1000))
     recipients = await _deliverable(session, author_id, await repository.booster_ids(session, status.id))
     now = clock.utcnow_naive()
-    await repository.add_many(session, [
-        _row(r, author_id, "update", status.id, dedupe_key("update", author_id, status.id, edit), now)
-        for r in recipients])
+    await _add(session, [_row(r, author_id, "update", status.id, dedupe_key("update", author_id, status.id, edit),
+                              now) for r in recipients])
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -124,6 +136,7 @@ class NotificationPage:
     # Bounds of the rows read, before the visibility filter, so pagination never skips or repeats.
     first_id: int | None
     last_id: int | None
+    full: bool = False  # the page read as many rows as it asked for: older ones may follow
 
 
 def _strings(values: Sequence[str]) -> list[str]:
@@ -165,7 +178,8 @@ async def list_notifications(session: AsyncSession, account_id: int, page: Any, 
     rows = page.order(rows, key=lambda n: n.id)
     if not rows:
         return NotificationPage([], None, None)
-    return NotificationPage(await _views(session, rows, account_id), rows[0].id, rows[-1].id)
+    return NotificationPage(await _views(session, rows, account_id), rows[0].id, rows[-1].id,
+                            full=len(rows) >= page.limit)
 
 
 async def get_notification(session: AsyncSession, account_id: int, notification_id: int) -> NotificationView:
@@ -215,3 +229,12 @@ async def save_markers(session: AsyncSession, account_id: int, positions: dict[s
             raise Unprocessable(f"Validation failed: unknown timeline {timeline}")
         await repository.save_marker(session, account_id, timeline, last_read_id, now)
     return await repository.markers_of(session, account_id, positions)
+
+
+async def mark_read(session: AsyncSession, account_id: int, up_to_id: int) -> bool:
+    """Move the `notifications` marker forward to `up_to_id` (never back: an app may have read further).
+    Returns whether it moved."""
+    if up_to_id <= await repository.marker_position(session, account_id, "notifications"):
+        return False
+    await repository.save_marker(session, account_id, "notifications", up_to_id, clock.utcnow_naive())
+    return True

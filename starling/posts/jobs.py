@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starling.infra import jobs
 from starling.notifications import service as notifications
 from starling.posts import repository
+from starling.safety import scoring
 from starling.search import service as search
+from starling.streaming import events as stream_events
 from starling.timelines import service as timelines
 
 
@@ -20,10 +22,13 @@ async def status_created(session: AsyncSession, payload: dict[str, Any]) -> None
     status = await repository.by_id(session, payload["status_id"])
     if status is None:  # deleted before this ran; its own job cleans up
         return
+    if await scoring.screen_before_fan_out(session, session.info["settings"], status):
+        return  # quarantined: only its author sees it, so nobody else's feed or search gets it
     await timelines.fan_out(session, status.id)
     if status.reblog_of_id is None:
         await search.index_status(session, status)
         await notifications.notify_new_status(session, status)
+    stream_events.status_delivered(session, status.id)
 
 
 @jobs.handler("status.edited")
@@ -34,11 +39,15 @@ async def status_edited(session: AsyncSession, payload: dict[str, Any]) -> None:
         return
     await search.index_status(session, status)
     await notifications.notify_status_edited(session, status)
+    stream_events.status_delivered(session, status.id, edited=True)
 
 
 @jobs.handler("status.deleted")
 async def status_deleted(session: AsyncSession, payload: dict[str, Any]) -> None:
     """Take a deleted status and its boosts out of every feed and out of search."""
-    for status_id in (payload["status_id"], *payload.get("boost_ids", ())):
-        await timelines.remove_from_feeds(session, status_id)
+    status_ids = [payload["status_id"], *payload.get("boost_ids", ())]
+    # The rows are gone: the authors (in the payload since the Redis feed store needs them) find the feeds.
+    author_ids = payload.get("author_ids") or [None] * len(status_ids)
+    for status_id, author_id in zip(status_ids, author_ids, strict=True):
+        await timelines.remove_from_feeds(session, status_id, author_id=author_id)
     await search.unindex_status(session, payload["status_id"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, SmallInteger, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from starling.infra.db import Base, BigId
@@ -36,6 +36,8 @@ class Status(Base):
     replies_count: Mapped[int] = mapped_column(Integer, default=0)
     reblogs_count: Mapped[int] = mapped_column(Integer, default=0)
     favourites_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Held back by the spam scorer or a moderator: only its author sees it (safety.scoring decides).
+    quarantined: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     @property
     def visibility_name(self) -> str:

@@ -16,6 +16,7 @@ class StatusFacts(Protocol):
     account_id: int
     visibility: int
     reblog_of_id: int | None
+    quarantined: bool  # held back by the spam scorer or a moderator: its author alone sees it
 
 
 @dataclass(frozen=True)
@@ -28,13 +29,17 @@ class Viewer:
     mentioned_in: frozenset[int] = field(default_factory=frozenset)  # status ids that mention the viewer
 
 
-def _may_see_one(status: StatusFacts, viewer: Viewer, suspended: Collection[int]) -> bool:
+def _may_see_one(status: StatusFacts, viewer: Viewer, suspended: Collection[int],
+                 limited: Collection[int]) -> bool:
     author = status.account_id
     if author in suspended:
         return False
     if viewer.id is not None and viewer.id == author:
         return True
-    if author in viewer.blocked:
+    if status.quarantined or author in viewer.blocked:
+        return False
+    # A limited account (moderation) is seen by its followers and by those it mentions, nobody else.
+    if author in limited and author not in viewer.following and status.id not in viewer.mentioned_in:
         return False
     if status.visibility in (PUBLIC, UNLISTED):
         return True
@@ -46,13 +51,14 @@ def _may_see_one(status: StatusFacts, viewer: Viewer, suspended: Collection[int]
 
 
 def may_see(status: StatusFacts, original: StatusFacts | None, viewer: Viewer,
-            suspended: Collection[int]) -> bool:
-    """Whether `viewer` may see `status`; for a boost, `original` is the boosted status (None if gone)."""
-    if not _may_see_one(status, viewer, suspended):
+            suspended: Collection[int], limited: Collection[int] = ()) -> bool:
+    """Whether `viewer` may see `status`; for a boost, `original` is the boosted status (None if gone).
+    `limited`: authors a moderator limited (`viewer.following` and `mentioned_in` must cover theirs)."""
+    if not _may_see_one(status, viewer, suspended, limited):
         return False
     if status.reblog_of_id is None:
         return True
-    return original is not None and _may_see_one(original, viewer, suspended)
+    return original is not None and _may_see_one(original, viewer, suspended, limited)
 
 
 def may_boost(status: StatusFacts, account_id: int) -> bool:

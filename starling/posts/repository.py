@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, case, delete, exists, false, func, literal, select, update
+from sqlalchemy import Select, bindparam, case, delete, exists, false, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling.accounts.models import Account, Application
@@ -259,13 +259,15 @@ _boost = Status.__table__.alias("viewer_boost")
 PAGE_FACTS = Query(
     select(Status.id, Status.account_id, Status.visibility, Status.reblog_of_id,
            Status.in_reply_to_account_id, Status.edited_at, Status.replies_count, Status.reblogs_count,
-           Status.favourites_count,
+           Status.favourites_count, Status.quarantined,
            Account.suspended_at.is_not(None).label("suspended"),
-           case((Status.visibility == PRIVATE,
+           Account.silenced_at.is_not(None).label("limited"),
+           case((or_(Status.visibility == PRIVATE, Account.silenced_at.is_not(None)),
                  exists().where(Follow.account_id == bindparam("viewer"),
                                 Follow.target_account_id == Status.account_id)),
                 else_=false()).label("followed"),
-           case((Status.visibility >= PRIVATE, _viewer_has(Mention, Mention.status_id)),
+           case((or_(Status.visibility >= PRIVATE, Account.silenced_at.is_not(None)),
+                 _viewer_has(Mention, Mention.status_id)),
                 else_=false()).label("mentions_viewer"),
            _viewer_has(Favourite, Favourite.status_id).label("favourited"),
            exists().where(_boost.c.account_id == bindparam("viewer"),
@@ -306,3 +308,20 @@ async def count_in_id_ranges(session: AsyncSession, ranges: list[tuple[int, int]
                                                         Status.reblog_of_id.is_(None)).scalar_subquery()
         for low, high in ranges]))).one()
     return [int(n) for n in row]
+
+
+async def marks_by_among(session: AsyncSession, status_id: int,
+                         account_ids: Iterable[int]) -> dict[str, set[int]]:
+    """Which of `account_ids` favourited, boosted and bookmarked `status_id` (three queries for any
+    number of accounts; the streaming API groups its listeners by these)."""
+    who = set(account_ids)
+    if not who:
+        return {"favourited": set(), "reblogged": set(), "bookmarked": set()}
+    return {
+        "favourited": set(await session.scalars(select(Favourite.account_id).where(
+            Favourite.status_id == status_id, Favourite.account_id.in_(who)))),
+        "reblogged": set(await session.scalars(select(Status.account_id).where(
+            Status.reblog_of_id == status_id, Status.account_id.in_(who)))),
+        "bookmarked": set(await session.scalars(select(Bookmark.account_id).where(
+            Bookmark.status_id == status_id, Bookmark.account_id.in_(who)))),
+    }

@@ -23,7 +23,7 @@ from starling.accounts.models import Account
 from starling.config import Settings
 from starling.errors import Conflict, Forbidden, NotFound, Unprocessable
 from starling.graph import repository as graph_repository
-from starling.infra import jobs
+from starling.infra import cache, jobs
 from starling.infra.direct import Reader
 from starling.media import repository as media_repository
 from starling.media import service as media_service
@@ -44,6 +44,8 @@ from starling.posts.models import (
     StatusTag,
     Tag,
 )
+from starling.safety import newcomers, scoring
+from starling.streaming import events as stream_events
 
 VISIBILITY = {name: value for value, name in enumerate(VISIBILITIES)}
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
@@ -56,20 +58,23 @@ DESCENDANTS = {True: (60, 4096), False: (20, 60)}  # logged in -> (depth, count)
 
 # ---- who may see what -------------------------------------------------------------------------------
 
-async def _viewer(session: AsyncSession, viewer_id: int | None, statuses: Sequence[Status]) -> policy.Viewer:
+async def _viewer(session: AsyncSession, viewer_id: int | None, statuses: Sequence[Status],
+                  limited: set[int]) -> policy.Viewer:
     if viewer_id is None:
         return policy.Viewer(None)
-    hidden = [s for s in statuses if s.visibility in (PRIVATE, DIRECT) and s.account_id != viewer_id]
+    hidden = [s for s in statuses if (s.visibility in (PRIVATE, DIRECT) or s.account_id in limited)
+              and s.account_id != viewer_id]
     following = await graph_repository.follows_among(
-        session, viewer_id, {s.account_id for s in hidden if s.visibility == PRIVATE})
+        session, viewer_id, {s.account_id for s in hidden if s.visibility == PRIVATE or s.account_id in limited})
     mentioned = await repository.mentioned_among(session, viewer_id, {s.id for s in hidden})
     blocked = await graph_repository.blocked_either_way(session, viewer_id)
     return policy.Viewer(viewer_id, frozenset(following), frozenset(blocked), frozenset(mentioned))
 
 
-async def _suspended(session: AsyncSession, account_ids: set[int]) -> set[int]:
+async def _suspended_and_limited(session: AsyncSession, account_ids: set[int]) -> tuple[set[int], set[int]]:
     accounts = await accounts_repository.by_ids(session, account_ids)
-    return {a.id for a in accounts.values() if a.suspended_at is not None}
+    return ({a.id for a in accounts.values() if a.suspended_at is not None},
+            {a.id for a in accounts.values() if a.silenced_at is not None})
 
 
 async def visible_statuses(session: AsyncSession, status_ids: Sequence[int],
@@ -82,15 +87,15 @@ async def visible_statuses(session: AsyncSession, status_ids: Sequence[int],
     pool = dict(found)
     pool.update(await repository.by_ids(session, {s.reblog_of_id for s in found.values()
                                                   if s.reblog_of_id is not None} - found.keys()))
-    suspended = await _suspended(session, {s.account_id for s in pool.values()})
-    viewer = await _viewer(session, viewer_id, list(pool.values()))
+    suspended, limited = await _suspended_and_limited(session, {s.account_id for s in pool.values()})
+    viewer = await _viewer(session, viewer_id, list(pool.values()), limited)
     visible = []
     for status_id in ordered:
         status = found.get(status_id)
         if status is None:
             continue
         original = pool.get(status.reblog_of_id) if status.reblog_of_id is not None else None
-        if policy.may_see(status, original, viewer, suspended):
+        if policy.may_see(status, original, viewer, suspended, limited):
             visible.append(status)
     return visible
 
@@ -113,13 +118,14 @@ async def visible_page(reader: Reader, status_ids: Sequence[int], viewer_id: int
     viewer = policy.Viewer(viewer_id, frozenset(row.account_id for row in pool.values() if row.followed),
                            frozenset(blocked), frozenset(row.id for row in pool.values() if row.mentions_viewer))
     suspended = {row.account_id for row in pool.values() if row.suspended}
+    limited = {row.account_id for row in pool.values() if row.limited}
     visible = []
     for status_id in ordered:
         row = pool.get(status_id)
         if row is None:
             continue
         original = pool.get(row.reblog_of_id) if row.reblog_of_id is not None else None
-        if policy.may_see(row, original, viewer, suspended):
+        if policy.may_see(row, original, viewer, suspended, limited):
             visible.append(row)
     return visible, pool
 
@@ -256,6 +262,7 @@ async def create_status(session: AsyncSession, settings: Settings, *, account_id
     chosen = parse_visibility(visibility)
     _check_body(text, spoiler, media_ids, max_characters=await _max_characters(session, settings),
                 max_media=settings.max_media_attachments)
+    await newcomers.check_post(session, settings, author, f"{spoiler}\n{text}")
     language = _language(language, author.default_language)
     parent = None
     if in_reply_to_id is not None:
@@ -274,7 +281,8 @@ async def create_status(session: AsyncSession, settings: Settings, *, account_id
     now = clock.utcnow_naive()
     status = Status(
         id=status_id, account_id=account_id, text=text, content=body.html, spoiler_text=spoiler,
-        sensitive=bool(spoiler) or (author.default_sensitive if sensitive is None else sensitive),
+        sensitive=bool(spoiler) or author.sensitized_at is not None or (
+            author.default_sensitive if sensitive is None else sensitive),
         visibility=chosen, language=language,
         in_reply_to_id=parent.id if parent else None,
         in_reply_to_account_id=parent.account_id if parent else None,
@@ -291,6 +299,8 @@ async def create_status(session: AsyncSession, settings: Settings, *, account_id
     await repository.bump_statuses_count(session, [account_id], +1, last_status_at=now)
     if parent is not None:
         await repository.bump_status(session, parent.id, replies=+1)
+    await scoring.screen_new_status(session, settings, status, author, mentions=len(body.mention_ids),
+                                    hashtags=len(body.tag_names))
     jobs.enqueue(session, "status.created", {"status_id": status_id})
     await session.flush()
     return status
@@ -350,6 +360,11 @@ async def edit_status(session: AsyncSession, settings: Settings, *, account_id: 
             session.add(Mention(status_id=status.id, account_id=mentioned))
     await repository.replace_tags(session, status.id, [t.id for t in await _tags(session, body.tag_names)])
     session.add(_version(status, new_media, now))
+    cache.forget_statuses(session, status.id)
+    author = await session.get(Account, account_id)
+    if author is not None:
+        await scoring.screen_edited_status(session, settings, status, author, mentions=len(body.mention_ids),
+                                           hashtags=len(body.tag_names))
     jobs.enqueue(session, "status.edited", {"status_id": status.id})
     await session.flush()
     return status
@@ -367,9 +382,14 @@ async def delete_status(session: AsyncSession, status: Status) -> None:
         await repository.bump_status(session, status.in_reply_to_id, replies=-1)
     await repository.bump_statuses_count(session, [status.account_id, *(a for _, a in boosts)], -1)
     boost_ids = [b for b, _ in boosts]
+    mentioned = await repository.mentioned_account_ids(session, status.id)
     await repository.delete_statuses(session, [status.id, *boost_ids])
+    stream_events.statuses_deleted(session, [status.id, *boost_ids], author_id=status.account_id,
+                                   visibility=status.visibility, audience=[*(a for _, a in boosts), *mentioned])
+    cache.forget_statuses(session, status.id, *boost_ids)
     session.expunge(status)
-    jobs.enqueue(session, "status.deleted", {"status_id": status.id, "boost_ids": boost_ids})
+    jobs.enqueue(session, "status.deleted", {"status_id": status.id, "boost_ids": boost_ids,
+                                             "author_ids": [status.account_id, *(a for _, a in boosts)]})
 
 
 # ---- boosts -----------------------------------------------------------------------------------------

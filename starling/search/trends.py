@@ -83,7 +83,9 @@ async def _rank_tags(session: AsyncSession) -> list[int]:
         .join(Status, Status.id == StatusTag.status_id)
         .join(Account, Account.id == Status.account_id)
         .where(Status.id >= first * _ID_PER_DAY, Status.visibility == PUBLIC, Status.reblog_of_id.is_(None),
-               Account.suspended_at.is_(None), Account.discoverable.is_(True))
+               Account.suspended_at.is_(None), Account.discoverable.is_(True),
+               # Quarantined spam and limited accounts must not push a hashtag into trends.
+               Status.quarantined.is_(False), Account.silenced_at.is_(None))
         .group_by(StatusTag.tag_id, day))
     scores: dict[int, float] = defaultdict(float)
     for tag_id, d, accounts in rows:

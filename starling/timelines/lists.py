@@ -63,10 +63,13 @@ async def update_list(session: AsyncSession, owner_id: int, list_id: int, *, tit
                       replies_policy: str | None = None, exclusive: bool | None = None) -> List:
     """Change what was given of a list's title, replies policy and exclusivity."""
     lst = await get_list(session, owner_id, list_id)
-    if title is not None:
-        lst.title = _title(title)
-    if replies_policy is not None:
-        lst.replies_policy = _policy(replies_policy)
+    # Every value is checked before any is set: a refused change leaves the row as it was.
+    new_title = _title(title) if title is not None else None
+    new_policy = _policy(replies_policy) if replies_policy is not None else None
+    if new_title is not None:
+        lst.title = new_title
+    if new_policy is not None:
+        lst.replies_policy = new_policy
     if exclusive is not None:
         lst.exclusive = exclusive
     await session.flush()

@@ -95,8 +95,17 @@ async def follower_batch(session: AsyncSession, author_id: int, *, after: int, l
     return list(await session.scalars(stmt))
 
 
-async def boost_ids_of(session: AsyncSession, status_id: int) -> list[int]:
-    return list(await session.scalars(select(Status.id).where(Status.reblog_of_id == status_id)))
+async def all_follower_batch(session: AsyncSession, author_id: int, *, after: int, limit: int) -> list[int]:
+    """The next `limit` followers of `author_id` by account ID, whatever their settings (for removals)."""
+    return list(await session.scalars(
+        select(Follow.account_id).where(Follow.target_account_id == author_id, Follow.account_id > after)
+        .order_by(Follow.account_id).limit(limit)))
+
+
+async def boosts_of(session: AsyncSession, status_id: int) -> dict[int, int]:
+    """Boosts of a status still known: boost ID -> booster."""
+    rows = await session.execute(select(Status.id, Status.account_id).where(Status.reblog_of_id == status_id))
+    return {boost_id: account_id for boost_id, account_id in rows}
 
 
 def _reply_rule(viewer_id: int) -> Any:
@@ -185,19 +194,23 @@ def _window_params(window: Any) -> dict[str, Any]:
             "lo": max(window.since_id or 0, window.min_id or 0), "n": window.limit}
 
 
-@lru_cache(maxsize=2)
-def _home_sources(ascending: bool) -> Query:
+# Where home's precomputed part comes from: the `home_feed` table; Redis (read apart, so nothing here);
+# or, when Redis is configured but down, nothing precomputed at all: the direct messages to the viewer
+# are read here and every followed account is merged at read time (threshold -1).
+FEED_TABLE, FEED_REDIS, FEED_NONE = "table", "redis", "none"
+
+
+@lru_cache(maxsize=6)
+def _home_sources(ascending: bool, feed_from: str = FEED_TABLE) -> Query:
     """Everything home needs about the viewer, in one UNION ALL: blocks either way, live mutes, followed
     accounts above the fan-out threshold (merged at read time; not those kept in an exclusive list), one
     window of the precomputed feed and one of the viewer's own statuses (so a new post shows at once,
     before fan-out has run)."""
     viewer = bindparam("viewer")
-    feed = _windowed(select(HomeFeedEntry.status_id).where(HomeFeedEntry.account_id == viewer),
-                     HomeFeedEntry.status_id, ascending).subquery("feed")
     own = _windowed(select(Status.id).where(Status.account_id == viewer), Status.id, ascending).subquery("own")
     exclusive = (select(ListAccount.account_id).join(List, List.id == ListAccount.list_id)
                  .where(List.account_id == viewer, List.exclusive.is_(True)))
-    return Query(union_all(
+    parts = [
         select(_kind(HOME_BLOCKED).label("kind"), Block.target_account_id.label("id"), false().label("flag"))
         .where(Block.account_id == viewer),
         select(_kind(HOME_BLOCKED), Block.account_id, false()).where(Block.target_account_id == viewer),
@@ -207,8 +220,17 @@ def _home_sources(ascending: bool) -> Query:
         .where(Follow.account_id == viewer,
                Follow.target_account_id.in_(select(Account.id).where(Account.followers_count > bindparam("threshold"))),
                Follow.target_account_id.not_in(exclusive)),
-        select(_kind(HOME_FEED), feed.c.status_id, false()),
-        select(_kind(HOME_OWN), own.c.id, false())), truthy_booleans=True)
+        select(_kind(HOME_OWN), own.c.id, false())]
+    if feed_from == FEED_TABLE:
+        feed = _windowed(select(HomeFeedEntry.status_id).where(HomeFeedEntry.account_id == viewer),
+                         HomeFeedEntry.status_id, ascending).subquery("feed")
+        parts.append(select(_kind(HOME_FEED), feed.c.status_id, false()))
+    elif feed_from == FEED_NONE:
+        direct = _windowed(select(Mention.status_id).join(Status, Status.id == Mention.status_id)
+                           .where(Mention.account_id == viewer, Status.visibility == DIRECT),
+                           Mention.status_id, ascending).subquery("direct")
+        parts.append(select(_kind(HOME_FEED), direct.c.status_id, false()))
+    return Query(union_all(*parts), truthy_booleans=True)
 
 
 @dataclass
@@ -221,10 +243,11 @@ class HomeSources:
     ids: list[int] = field(default_factory=list)  # feed and own statuses inside the window
 
 
-async def home_sources(reader: Reader, viewer_id: int, window: Any, *, threshold: int, now: Any) -> HomeSources:
+async def home_sources(reader: Reader, viewer_id: int, window: Any, *, threshold: int, now: Any,
+                       feed_from: str = FEED_TABLE) -> HomeSources:
     params = {"viewer": viewer_id, "now": now, "threshold": threshold, **_window_params(window)}
     found = HomeSources()
-    for kind, value, flag in await reader.rows(_home_sources(window.min_id is not None), params):
+    for kind, value, flag in await reader.rows(_home_sources(window.min_id is not None, feed_from), params):
         if kind >= HOME_FEED:
             found.ids.append(value)
         elif kind == HOME_BLOCKED:
@@ -266,6 +289,59 @@ async def merged_home_ids(reader: Reader, viewer_id: int, window: Any,
         found.extend(row[0] for row in await reader.rows(_merged_home(len(chunk), window.min_id is not None),
                                                           params))
     return cut_page(found, window)
+
+
+# --- rebuilding a home feed kept in Redis ---------------------------------------------------------------
+
+# Followed accounts whose posts are fanned out (at or below the threshold), not kept in an exclusive list.
+_FANNED_FOLLOWEES = Query(
+    select(Follow.target_account_id, Follow.show_reblogs)
+    .where(Follow.account_id == bindparam("viewer"),
+           Follow.target_account_id.in_(select(Account.id).where(Account.followers_count <= bindparam("threshold"))),
+           Follow.target_account_id.not_in(
+               select(ListAccount.account_id).join(List, List.id == ListAccount.list_id)
+               .where(List.account_id == bindparam("viewer"), List.exclusive.is_(True))))
+    .order_by(Follow.target_account_id), truthy_booleans=True)
+
+# What fan-out gives the viewer besides followed accounts' posts: its own statuses, direct messages to it.
+_OWN_NEWEST = Query(select(Status.id, Status.account_id).where(Status.account_id == bindparam("viewer"))
+                    .order_by(Status.id.desc()).limit(bindparam("n")))
+_DIRECT_NEWEST = Query(select(Status.id, Status.account_id).join(Mention, Mention.status_id == Status.id)
+                       .where(Mention.account_id == bindparam("viewer"), Status.visibility == DIRECT)
+                       .order_by(Mention.status_id.desc()).limit(bindparam("n")))
+
+
+@lru_cache(maxsize=64)
+def _followees_newest(count: int) -> Query:
+    """The newest `n` statuses, among those of `count` authors (author_0.., boosts_0..), that fan-out
+    would have put into the viewer's feed; each author's part walks its (account_id, id) index."""
+    viewer = bindparam("viewer")
+    parts = []
+    for i in range(count):
+        part = (select(Status.id, Status.account_id).where(
+            Status.account_id == bindparam(f"author_{i}"), Status.visibility.in_(FOLLOWER_VISIBLE),
+            _reply_rule(viewer), or_(bindparam(f"boosts_{i}", type_=Boolean), Status.reblog_of_id.is_(None)))
+            .order_by(Status.id.desc()).limit(bindparam("n")).subquery())
+        parts.append(select(part.c.id, part.c.account_id))
+    merged = (union_all(*parts) if count > 1 else parts[0]).subquery("merged")
+    return Query(select(merged.c.id, merged.c.account_id).order_by(merged.c.id.desc()).limit(bindparam("n")))
+
+
+async def home_feed_entries(reader: Reader, viewer_id: int, *, threshold: int, cap: int) -> list[tuple[int, int]]:
+    """What the viewer's precomputed home feed holds when nothing was lost: the newest `cap` of its own
+    statuses, the direct messages to it and the posts fan-out gives it from followed accounts, as
+    (status ID, author ID) pairs. A few statements per 200 followed accounts."""
+    found = [*await reader.rows(_OWN_NEWEST, {"viewer": viewer_id, "n": cap}),
+             *await reader.rows(_DIRECT_NEWEST, {"viewer": viewer_id, "n": cap})]
+    followees = await reader.rows(_FANNED_FOLLOWEES, {"viewer": viewer_id, "threshold": threshold})
+    for start in range(0, len(followees), UNION_CHUNK):
+        chunk = followees[start:start + UNION_CHUNK]
+        params: dict[str, Any] = {"viewer": viewer_id, "n": cap}
+        for i, (account_id, show_reblogs) in enumerate(chunk):
+            params[f"author_{i}"] = account_id
+            params[f"boosts_{i}"] = bool(show_reblogs)
+        found.extend(await reader.rows(_followees_newest(len(chunk)), params))
+    return sorted(set(found), reverse=True)[:cap]
 
 
 def _has_media() -> Any:
@@ -461,3 +537,23 @@ async def list_timeline_ids(session: AsyncSession, lst: List, members: Sequence[
     otherwise = [Status.visibility.in_((PUBLIC, UNLISTED))]
     authors = [(member, if_followed if member in followed else otherwise) for member in members]
     return await newest_by_authors(session, authors, window, or_(*replies_ok))
+
+
+async def lists_showing_author(session: AsyncSession, list_ids: Collection[int], author_id: int) -> dict[int, str]:
+    """Of `list_ids`, those whose owner follows `author_id` and has it as a member (or is it), with each
+    list's replies policy: the lists a new status by `author_id` reaches (for the streaming API)."""
+    if not list_ids:
+        return {}
+    rows = await session.execute(
+        select(List.id, List.replies_policy).join(ListAccount, ListAccount.list_id == List.id)
+        .where(List.id.in_(set(list_ids)), ListAccount.account_id == author_id,
+               or_(List.account_id == author_id, exists(select(Follow.account_id).where(
+                   Follow.account_id == List.account_id, Follow.target_account_id == author_id)))))
+    return {list_id: policy for list_id, policy in rows}
+
+
+async def exclusive_listers_among(session: AsyncSession, author_id: int, account_ids: Collection[int]) -> set[int]:
+    """Which of `account_ids` keep `author_id` in an exclusive list (its posts stay out of their home)."""
+    if not account_ids:
+        return set()
+    return set(await session.scalars(_exclusive_listers(author_id).where(List.account_id.in_(set(account_ids)))))

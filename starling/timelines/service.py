@@ -8,10 +8,12 @@ decides what the viewer may see, then mutes and blocks are applied, all in a han
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling import clock
@@ -19,16 +21,21 @@ from starling.accounts.models import Account
 from starling.config import Settings
 from starling.errors import NotFound
 from starling.graph import repository as graph
+from starling.infra import jobs
+from starling.infra.cache import RedisUnavailable, usable
 from starling.infra.direct import Reader
 from starling.posts import service as posts
 from starling.posts.models import DIRECT, Status
 from starling.timelines import repository
 from starling.timelines.feed_store import Window, feed_store
+from starling.timelines.redis_feeds import RedisFeeds
 
 # Feeds are trimmed on about one insert in TRIM_EVERY, not on every insert.
 TRIM_EVERY = 16
 # How many of an account's statuses join a feed when someone follows it.
 MERGE_LIMIT = 40
+# The job that finishes a fan-out Redis could not take (see fan_out).
+FAN_OUT_AGAIN = "timelines.fan_out"
 
 
 def _settings(session: AsyncSession, settings: Settings | None) -> Settings:
@@ -40,10 +47,21 @@ def _due_for_trim(status_id: int) -> bool:
     return status_id % TRIM_EVERY == 0
 
 
-async def fan_out(session: AsyncSession, status_id: int, *, settings: Settings | None = None) -> None:
+async def fan_out(session: AsyncSession, status_id: int, *, settings: Settings | None = None,
+                  defer_on_outage: bool = True) -> None:
     """Put a new status into the home feed of its author and of every follower below the threshold.
-    Idempotent: running it again changes nothing."""
-    settings = _settings(session, settings)
+    Idempotent: running it again changes nothing. When the feeds live in Redis and Redis is down, the
+    fan-out is queued as a job of its own (retried with backoff) so the caller's other work goes on;
+    with `defer_on_outage` false, RedisUnavailable is raised instead."""
+    try:
+        await _fan_out(session, status_id, _settings(session, settings))
+    except RedisUnavailable:
+        if not defer_on_outage:
+            raise
+        jobs.enqueue(session, FAN_OUT_AGAIN, {"status_id": status_id})
+
+
+async def _fan_out(session: AsyncSession, status_id: int, settings: Settings) -> None:
     status = await repository.status_for_fanout(session, status_id)
     if status is None:
         return
@@ -67,25 +85,48 @@ async def fan_out(session: AsyncSession, status_id: int, *, settings: Settings |
     original_author = None
     if status.reblog_of_id is not None:
         original_author = await repository.status_author(session, status.reblog_of_id)
-    after = 0
-    while True:
-        batch = await repository.follower_batch(
+
+    async def followers_after(after: int) -> list[int]:
+        return await repository.follower_batch(
             session, author, after=after, limit=settings.fanout_batch,
             reblogs_only=status.reblog_of_id is not None, reply_to=reply_to, exclude=original_author)
-        if not batch:
-            break
+
+    async def deliver(batch: list[int]) -> None:
         await store.add(batch, status.id, author)
         if trim:
             await store.trim(batch, settings.feed_cap)
-        if len(batch) < settings.fanout_batch:
-            break
-        after = batch[-1]
+
+    batch = await followers_after(0)
+    while batch:
+        more = len(batch) == settings.fanout_batch
+        if more and store.concurrent:
+            # Redis takes this batch while the database finds the next one.
+            delivered, found = await asyncio.gather(deliver(batch), followers_after(batch[-1]),
+                                                    return_exceptions=True)
+            for outcome in (delivered, found):
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            batch = found
+        else:
+            await deliver(batch)
+            batch = await followers_after(batch[-1]) if more else []
 
 
-async def remove_from_feeds(session: AsyncSession, status_id: int) -> None:
-    """Take a deleted status (and any boosts of it still known) out of every home feed."""
-    boosts = await repository.boost_ids_of(session, status_id)
-    await feed_store(session).remove_statuses([status_id, *boosts])
+async def start_home_feed(session: AsyncSession, account_id: int) -> None:
+    """Give a new account its empty home feed, so fan-out fills it from the first post it should see.
+    Without Redis there is nothing to do; with Redis down, the first read builds it instead."""
+    try:
+        await feed_store(session).start(account_id)
+    except RedisUnavailable:
+        pass
+
+
+async def remove_from_feeds(session: AsyncSession, status_id: int, *, author_id: int | None = None) -> None:
+    """Take a deleted status (and any boosts of it still known) out of every home feed. `author_id`:
+    the status's author, when the caller knows it (the row may be gone already)."""
+    authors: dict[int, int | None] = {status_id: author_id or await repository.status_author(session, status_id)}
+    authors.update(await repository.boosts_of(session, status_id))
+    await feed_store(session).remove_statuses(authors)
 
 
 async def merge_account_into_feed(session: AsyncSession, account_id: int, target_id: int, *,
@@ -176,16 +217,46 @@ async def _page_of(session: AsyncSession, ids: Sequence[int], viewer_id: int | N
     return TimelinePage(await _present(session, ids, viewer_id, hidden), ids[0], ids[-1])
 
 
-async def home_page(reader: Reader, viewer_id: int, window: Window, *, settings: Settings) -> TimelinePage:
+async def _redis_feed_window(reader: Reader, redis: Redis, viewer_id: int, window: Window,
+                             settings: Settings) -> list[int] | None:
+    """One window of the viewer's feed in Redis, rebuilt from SQL first when it is missing; None when
+    Redis does not answer."""
+    if not usable(redis):
+        return None
+    feeds = RedisFeeds(redis, settings)
+    try:
+        built, found = await feeds.window(viewer_id, window)
+        if not built:
+            entries = await repository.home_feed_entries(reader, viewer_id, threshold=settings.fanout_threshold,
+                                                         cap=settings.feed_cap)
+            await feeds.build(viewer_id, entries, settings.feed_cap)
+            _, found = await feeds.window(viewer_id, window)
+        return found
+    except RedisUnavailable:
+        return None
+
+
+async def home_page(reader: Reader, viewer_id: int, window: Window, *, settings: Settings,
+                    redis: Redis | None) -> TimelinePage:
     """The viewer's home: its precomputed feed and its own newest statuses, merged with the recent
     statuses of followed accounts above the fan-out threshold. Read directly (a handful of statements,
-    see infra.direct); the statuses are PAGE_FACTS rows, and `pool` holds the originals they boost."""
-    sources = await repository.home_sources(reader, viewer_id, window, threshold=settings.fanout_threshold,
-                                            now=clock.utcnow_naive())
+    see infra.direct); the statuses are PAGE_FACTS rows, and `pool` holds the originals they boost.
+    With `redis` the feed is read there; when Redis does not answer, home is built from the follow graph
+    and the posts table alone (every followed account merged at read time), slower but the same page.
+    `redis` (ctx.redis) has no default, so that no caller reads the SQL feed while feeds live in Redis."""
+    feed_from, threshold, stored = repository.FEED_TABLE, settings.fanout_threshold, []
+    if redis is not None:
+        found = await _redis_feed_window(reader, redis, viewer_id, window, settings)
+        if found is None:
+            feed_from, threshold = repository.FEED_NONE, -1
+        else:
+            feed_from, stored = repository.FEED_REDIS, found
+    sources = await repository.home_sources(reader, viewer_id, window, threshold=threshold,
+                                            now=clock.utcnow_naive(), feed_from=feed_from)
     merged = []
     if sources.merged:
         merged = await repository.merged_home_ids(reader, viewer_id, window, sources.merged)
-    ids = repository.cut_page([*sources.ids, *merged], window)
+    ids = repository.cut_page([*sources.ids, *stored, *merged], window)
     if not ids:
         return TimelinePage()
     statuses, pool = await posts.visible_page(reader, ids, viewer_id, sources.blocked)

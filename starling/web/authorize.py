@@ -15,6 +15,7 @@ from starling.api.deps import Ctx, ReadSession, WriteSession
 from starling.api.params import Params, body_params, query_params
 from starling.context import AppContext
 from starling.errors import RateLimited, StarlingError
+from starling.safety.ratelimit import client_ip
 from starling.web import csrf
 from starling.web.templating import render
 
@@ -129,7 +130,7 @@ async def authorize_submit(request: Request, ctx: Ctx, session: WriteSession) ->
             redirect_uri=None if req.out_of_band else req.redirect_uri, state=req.state))
     username = params.str("username", "", max_length=320) or ""
     password = params.str("password", "", max_length=1_000) or ""
-    ip = request.client.host if request.client else None
+    ip = client_ip(request)  # X-Forwarded-For only from trusted proxies
     try:
         await throttle.check(session, ctx.settings, ip=ip, login=username)
     except RateLimited as exc:

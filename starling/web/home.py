@@ -1,27 +1,25 @@
-"""The front page and the static files (stylesheet, default avatar and header)."""
+"""The front page and the static files (stylesheet, scripts, default avatar and header)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
-import starling
-from starling.accounts import instance as instance_settings
 from starling.accounts import service
 from starling.api.deps import Ctx, ReadSession
-from starling.web.templating import STATIC, render
+from starling.web.deps import OptionalViewer
+from starling.web.pages import page, redirect, web_router
+from starling.web.templating import STATIC
 
-router = APIRouter()
+router = web_router()
 router.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 
-@router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
-async def home(ctx: Ctx, session: ReadSession) -> Response:
-    options = await instance_settings.get_instance_settings(session, ctx.settings)
+@router.api_route("/", methods=["GET", "HEAD"])
+async def home(request: Request, ctx: Ctx, session: ReadSession, viewer: OptionalViewer) -> Response:
+    if viewer is not None:
+        return redirect("/home")
     stats = await service.instance_stats(session)
-    return render("home.html", {
-        "instance_title": options.title, "description": options.description, "version": starling.__version__,
-        "domain": ctx.settings.domain, "registrations": options.registrations,
-        "users": stats.users, "active_month": stats.active_month, "statuses": stats.statuses,
-    })
+    return await page(request, "home.html", domain=ctx.settings.domain, users=stats.users,
+                      active_month=stats.active_month, statuses=stats.statuses)

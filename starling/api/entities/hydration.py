@@ -11,6 +11,12 @@ fact rows. What is the same for every reader is cached here, bounded in size:
   long);
 - counters are not cached: they come with the fact rows.
 
+With Redis configured, what one process built is shared with the others through Redis (the per-process
+cache stays in front of it): content under `status:<id>` tagged with the edited_at it was built for,
+kept `redis_entity_ttl_seconds` (`ttl` for statuses with media), and Account entities under
+`account:<id>` for `ttl`. Edits, deletions, new attachment descriptions and profile updates delete the
+Redis entries when they commit (infra.cache.forget_*). Redis failing only costs the SQL statements.
+
 Cached parts are kept serialised (orjson), and a page's JSON is spliced together from them and the
 per-reader fields, so neither dicts nor JSON are rebuilt for what did not change. Key order differs
 from the general builder's; the content is the same.
@@ -31,6 +37,7 @@ from starling.api.entities.account import account_entity
 from starling.api.entities.media import media_entity
 from starling.api.entities.status import addresses
 from starling.context import AppContext
+from starling.infra.cache import RedisUnavailable, account_key, guard, status_key, usable
 from starling.infra.direct import Reader
 from starling.media import repository as media_repository
 from starling.posts import repository as posts_repository
@@ -142,6 +149,7 @@ async def _load_contents(reader: Reader, ctx: AppContext, cache: EntityCache, wa
     for attachment in await reader.records(media_repository.OF_STATUSES, params):
         media.setdefault(attachment.status_id, []).append(attachment)
     built = {}
+    shared = []
     for row in rows:
         attachments = media.get(row.id, [])
         content = built[row.id] = orjson.dumps(_content(ctx, row, mentions.get(row.id, []),
@@ -149,7 +157,60 @@ async def _load_contents(reader: Reader, ctx: AppContext, cache: EntityCache, wa
         # Attachments can be described anew without an edit: those entries may live only `ttl` seconds.
         deadline = now + cache.ttl if attachments else FOREVER
         cache.contents.put((row.id, wanted[row.id]), content, deadline)
+        shared.append((row.id, _tagged(wanted[row.id], bool(attachments), content), bool(attachments)))
+    await _share_contents(ctx, cache, shared)
     return built
+
+
+def _tagged(edited_at: Any, has_media: bool, content: bytes) -> bytes:
+    """A content entry as Redis keeps it: the edited_at it was built for, whether it has media, when it
+    was built (wall clock, shared by the processes), then the content."""
+    return b"%s\n%d\n%.3f\n%s" % (str(edited_at).encode(), has_media, time.time(), content)
+
+
+def _fresh(built_at: bytes, ttl: float) -> bool:
+    """Whether an entry built at `built_at` is younger than this process's `ttl` (entries that may lag
+    are never older than the cache allows, whichever process built them)."""
+    return time.time() - float(built_at) < ttl
+
+
+async def _shared_contents(ctx: AppContext, cache: EntityCache, wanted: dict[int, Any],
+                           now: float) -> dict[int, bytes]:
+    """Contents other processes built, for those of `wanted` (id -> edited_at) that Redis has for that
+    same edited_at; each found one joins this process's cache."""
+    if not usable(ctx.redis):
+        return {}
+    ids = sorted(wanted)
+    try:
+        async with guard(ctx.redis) as redis:
+            values = await redis.mget([status_key(ctx.settings, i) for i in ids])
+    except RedisUnavailable:
+        return {}
+    found = {}
+    for status_id, value in zip(ids, values, strict=True):
+        if value is None:
+            continue
+        edited_at, has_media, built_at, content = value.split(b"\n", 3)
+        if edited_at != str(wanted[status_id]).encode() or (has_media == b"1" and not _fresh(built_at, cache.ttl)):
+            continue
+        found[status_id] = content
+        cache.contents.put((status_id, wanted[status_id]), content, now + cache.ttl if has_media == b"1" else FOREVER)
+    return found
+
+
+async def _share_contents(ctx: AppContext, cache: EntityCache, entries: list[tuple[int, bytes, bool]]) -> None:
+    if not entries or not usable(ctx.redis):
+        return
+    long_ms = ctx.settings.redis_entity_ttl_seconds * 1000
+    try:
+        async with guard(ctx.redis) as redis:
+            async with redis.pipeline(transaction=False) as pipe:
+                for status_id, value, has_media in entries:
+                    pipe.set(status_key(ctx.settings, status_id), value,
+                             px=max(1, int(cache.ttl * 1000)) if has_media else long_ms)
+                await pipe.execute()
+    except RedisUnavailable:
+        pass
 
 
 async def _accounts(reader: Reader, ctx: AppContext, cache: EntityCache, account_ids: Collection[int],
@@ -162,11 +223,48 @@ async def _accounts(reader: Reader, ctx: AppContext, cache: EntityCache, account
             missing.append(account_id)
         else:
             found[account_id] = entity
+    if missing and usable(ctx.redis):
+        missing = await _shared_accounts(ctx, cache, missing, found, now)
     if missing:
+        built = {}
         for account in await reader.records(accounts_repository.PROFILES, {"ids": sorted(missing)}):
-            entity = found[account.id] = orjson.dumps(account_entity(ctx, account))
+            entity = found[account.id] = built[account.id] = orjson.dumps(account_entity(ctx, account))
             cache.accounts.put(account.id, entity, now + cache.ttl)
+        await _share_accounts(ctx, cache, built)
     return found
+
+
+async def _shared_accounts(ctx: AppContext, cache: EntityCache, missing: list[int], found: dict[int, bytes],
+                           now: float) -> list[int]:
+    """Fill `found` with the Account entities Redis has; returns those still missing."""
+    try:
+        async with guard(ctx.redis) as redis:
+            values = await redis.mget([account_key(ctx.settings, a) for a in missing])
+    except RedisUnavailable:
+        return missing
+    still = []
+    for account_id, value in zip(missing, values, strict=True):
+        built_at, _, entity = (value or b"0\n").partition(b"\n")
+        if value is None or not _fresh(built_at, cache.ttl):
+            still.append(account_id)
+        else:
+            found[account_id] = entity
+            cache.accounts.put(account_id, entity, now + cache.ttl)
+    return still
+
+
+async def _share_accounts(ctx: AppContext, cache: EntityCache, built: dict[int, bytes]) -> None:
+    if not built or not usable(ctx.redis):
+        return
+    try:
+        async with guard(ctx.redis) as redis:
+            async with redis.pipeline(transaction=False) as pipe:
+                for account_id, entity in built.items():
+                    pipe.set(account_key(ctx.settings, account_id), b"%.3f\n%s" % (time.time(), entity),
+                             px=max(1, int(cache.ttl * 1000)))
+                await pipe.execute()
+    except RedisUnavailable:
+        pass
 
 
 def _entity(content: bytes, row: Any, account: bytes, reblog: bytes | None, subject: Any,
@@ -206,6 +304,10 @@ async def statuses_json(reader: Reader, ctx: AppContext, statuses: list[Any], po
             missing[status_id] = row.edited_at
         else:
             contents[status_id] = content
+    if missing:
+        shared = await _shared_contents(ctx, cache, missing, now)
+        contents.update(shared)
+        missing = {status_id: edited for status_id, edited in missing.items() if status_id not in shared}
     if missing:
         contents.update(await _load_contents(reader, ctx, cache, missing, now))
     accounts = await _accounts(reader, ctx, cache, {row.account_id for row in rows.values()}, now)

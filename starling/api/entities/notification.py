@@ -6,18 +6,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling import clock
 from starling.api.entities.account import account_entity
+from starling.api.entities.filter import annotate
+from starling.api.entities.moderation import account_warning_entity
 from starling.api.entities.status import status_entities
 from starling.context import AppContext
 from starling.notifications.service import NotificationView
+from starling.safety import filters, moderation
 
 
 async def notification_entities(session: AsyncSession, ctx: AppContext, views: list[NotificationView],
                                 viewer_id: int) -> list[dict]:
     """Entities for `views` in order; the statuses of the whole page are hydrated in one batch."""
     statuses = list({v.status.id: v.status for v in views if v.status is not None}.values())
+    # The reader's keyword filters: `hide` drops the notification, `warn` marks its status.
+    statuses, warned = await filters.apply(session, viewer_id, "notifications", statuses)
     rendered: dict[str, dict] = {}
     if statuses:
-        rendered = {e["id"]: e for e in await status_entities(session, ctx, statuses, viewer_id)}
+        rendered = {e["id"]: e for e in annotate(await status_entities(session, ctx, statuses, viewer_id), warned)}
+    warning_ids = {view.notification.id: moderation.warning_id_of(view.notification.dedupe_key)
+                   for view in views if view.notification.type == moderation.WARNING_TYPE}
+    warnings = await moderation.warnings_for_ids(session, [w for w in warning_ids.values() if w is not None])
     accounts: dict[int, dict] = {}
     out = []
     for view in views:
@@ -36,5 +44,10 @@ async def notification_entities(session: AsyncSession, ctx: AppContext, views: l
         }
         if status is not None:
             entity["status"] = status
+        if n.id in warning_ids:
+            warning = warnings.get(warning_ids[n.id] or 0)
+            if warning is None:
+                continue
+            entity["moderation_warning"] = account_warning_entity(ctx, warning, view.account)
         out.append(entity)
     return out
