@@ -367,14 +367,16 @@ def settings_for(data_dir: Path, **overrides: Any) -> Settings:
 
 
 def instance_rows(data_dir: Path, sql: str) -> list[tuple]:
-    """Rows of a plain SQL query (no parameters) on the database behind `data_dir`, read from outside
-    the instance the way an operator would: sqlite3 on the file, or a PostgreSQL connection."""
+    """Rows of a plain SQL statement (no parameters; committed) on the database behind `data_dir`, from
+    outside the instance the way an operator would: sqlite3 on the file, or a PostgreSQL connection."""
     if not ON_POSTGRES:
         import sqlite3
 
         db = sqlite3.connect(Path(data_dir) / "starling.sqlite3", timeout=10)
         try:
-            return db.execute(sql).fetchall()
+            rows = db.execute(sql).fetchall()
+            db.commit()
+            return rows
         finally:
             db.close()
     rig = postgres_pass()
