@@ -8,9 +8,10 @@ migrated at the start of the session, and by a Redis key prefix of its own.
 
 When the test that took them ends (module- or session-scoped fixtures: when the session ends), the
 Redis keys are deleted and the database is emptied (all rows deleted, sequences restarted: a few ms)
-and kept for the next test. Creating and dropping a database each cost a checkpoint: 35–50 ms on a quiet
-machine, up to seconds on a busy one (a first version that did so per test took 10 minutes for the
-606-cell authorization matrix alone; reusing emptied databases, 3). One database per data dir, rather
+and kept for the next test, which gets it under a new name (caches keyed by the URL never carry
+over). Creating and dropping a database each cost a checkpoint: 35–50 ms on a quiet machine, up to
+seconds on a busy one (a first version that did so per test took 10 minutes for the 606-cell
+authorization matrix alone; reusing emptied databases, 3). One database per data dir, rather
 than one truncated database per process, is what lets live servers, CLI subprocesses and
 snapshot-and-restore fixtures work unchanged.
 
@@ -196,10 +197,18 @@ class PostgresPass:
         with self.lock:
             if key not in self.places:
                 self._prepare()
-                name = self.spare.pop() if self.spare else self._create()
+                name = self._reuse(self.spare.pop()) if self.spare else self._create()
                 prefix = f"starling-test:{os.getpid()}:{next(self.counter)}:"
                 self.places[key] = Place(key, name, self.url_of(name), prefix)
             return self.places[key]
+
+    def _reuse(self, spare: str) -> str:
+        """An emptied database under a new name: a test's URL is never an earlier test's, since some
+        process-level caches are keyed by the database URL (trends). Renaming is a catalog update."""
+        name = f"{self.stem}_{next(self.counter)}"
+        self.admin.disconnect(spare)
+        self.admin.execute(f'ALTER DATABASE "{spare}" RENAME TO "{name}"')
+        return name
 
     def _create(self) -> str:
         name = f"{self.stem}_{next(self.counter)}"
@@ -401,7 +410,7 @@ async def pg_db():
         pytest.skip("STARLING_TEST_DATABASE_URL does not name a PostgreSQL database")
     rig = postgres_pass()
     place = await asyncio.to_thread(rig.place, Path(f"/nonexistent/pg_db/{next(rig.counter)}"))
-    db = Database(place.url)
+    db = Database(place.url, info={"settings": settings_for(place.data_dir, database_url=place.url), "redis": None})
     try:
         yield db
     finally:
