@@ -24,8 +24,10 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/starling serve --port $(PORT)
 
+# The whole suite on SQLite; also (at the same time) on PostgreSQL + Redis when STARLING_TEST_DATABASE_URL and
+# STARLING_TEST_REDIS_URL are set. PYTEST_ARGS go to every pass.
 test: install-dev browser
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python scripts/test_passes.py $(PYTEST_ARGS)
 
 demo: install
 	$(BIN)/starling demo

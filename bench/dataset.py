@@ -3,20 +3,27 @@
 Accounts follow each other along a power law (a few accounts have most of the followers), posts are
 spread over the last 30 days by a similarly skewed activity, and the home feeds of the accounts the
 benchmark reads as are filled from the follow graph exactly as fan-out would have left them.
-Account 1 is a "celebrity" whom every other account follows, for the large fan-out measurement.
+Account 1 is a "celebrity" whom every other account follows, for the large fan-out measurement; with
+`celebrity_followers` above the account count, extra accounts that follow only the celebrity make up the
+difference (the 100,000-follower fan-out).
+
+SQLite is filled with multi-row INSERTs on one transaction; PostgreSQL with COPY (asyncpg's
+copy_records_to_table), then VACUUM ANALYZE, as a long-running instance would have fresh statistics.
 """
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import itertools
+import json
 import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import JSON, Table, create_engine, insert, make_url, text
 
 from starling.accounts import tokens
 from starling.accounts.passwords import hash_password
@@ -40,7 +47,7 @@ class Dataset:
 
 
 def _sync_url(async_url: str) -> str:
-    return async_url.replace("sqlite+aiosqlite", "sqlite").replace("postgresql+asyncpg", "postgresql+psycopg")
+    return async_url.replace("sqlite+aiosqlite", "sqlite")
 
 
 def _chunks(rows: list, size: int = 20_000):
@@ -49,15 +56,11 @@ def _chunks(rows: list, size: int = 20_000):
 
 
 def build(database_url: str, *, accounts: int, posts: int, avg_following: int = 100, readers: int = 500,
-          feed_cap: int = 800, seed: int = 1) -> Dataset:
+          feed_cap: int = 800, seed: int = 1, celebrity_followers: int = 0) -> Dataset:
     """Migrate `database_url` and fill it. Returns who to read and post as."""
     started = time.perf_counter()
     upgrade(database_url)
     rng = random.Random(seed)
-    engine = create_engine(_sync_url(database_url))
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
     now = datetime.now(UTC).replace(tzinfo=None)
     start = now - timedelta(days=30)
     password = hash_password("bench-password")
@@ -137,6 +140,18 @@ def build(database_url: str, *, accounts: int, posts: int, avg_following: int = 
             else:
                 celebrity = (account_id, raw)
 
+    # Accounts beyond the network that follow only the celebrity, up to `celebrity_followers` in all.
+    extra = max(0, celebrity_followers - len(ordinary))
+    for i in range(accounts + 2, accounts + 2 + extra):
+        account_rows.append(dict(id=i, username=f"fan{i}", username_lower=f"fan{i}", display_name="",
+                                 note="", note_html="", fields=[], email=f"fan{i}@bench.invalid",
+                                 password_hash=password, role="user", approved=True, confirmed_at=start,
+                                 created_at=start, locale="en", default_privacy="public"))
+        following[i] = [1]
+        follow_rows.append(dict(id=follow_id, account_id=i, target_account_id=1, show_reblogs=True, notify=False,
+                                created_at=start))
+        follow_id += 1
+
     counts_followers: dict[int, int] = {}
     for row in follow_rows:
         counts_followers[row["target_account_id"]] = counts_followers.get(row["target_account_id"], 0) + 1
@@ -145,19 +160,60 @@ def build(database_url: str, *, accounts: int, posts: int, avg_following: int = 
         row["following_count"] = len(following.get(row["id"], []))
         row["statuses_count"] = len(by_author.get(row["id"], []))
 
-    with engine.begin() as conn:
-        for table, rows in ((Account, account_rows), (Follow, follow_rows), (Status, status_rows),
-                            (HomeFeedEntry, feed_rows), (AccessToken, token_rows)):
-            for chunk in _chunks(rows):
-                conn.execute(insert(table.__table__), chunk)
-        if engine.dialect.name == "sqlite":
-            conn.execute(text("INSERT INTO status_search(rowid, text) SELECT id, text FROM statuses"))
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as conn:
-            conn.exec_driver_sql("ANALYZE")  # fresh statistics, as a long-running instance would have
-    engine.dispose()
+    tables = ((Account, account_rows), (Follow, follow_rows), (Status, status_rows), (HomeFeedEntry, feed_rows),
+              (AccessToken, token_rows))
+    if database_url.startswith("postgresql"):
+        asyncio.run(_load_postgres(database_url, [(model.__table__, rows) for model, rows in tables]))
+    else:
+        _load_sqlite(database_url, [(model.__table__, rows) for model, rows in tables])
     return Dataset(accounts=accounts, posts=posts, readers=readers_out, posters=posters_out,
                    celebrity=celebrity, build_seconds=time.perf_counter() - started)
+
+
+def _load_sqlite(database_url: str, tables: list[tuple[Table, list[dict]]]) -> None:
+    engine = create_engine(_sync_url(database_url))
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    with engine.begin() as conn:
+        for table, rows in tables:
+            for chunk in _chunks(rows):
+                conn.execute(insert(table), chunk)
+        conn.execute(text("INSERT INTO status_search(rowid, text) SELECT id, text FROM statuses"))
+    with engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")  # fresh statistics, as a long-running instance would have
+    engine.dispose()
+
+
+def _records(table: Table, rows: list[dict]) -> tuple[list[str], list[tuple]]:
+    """Rows as COPY wants them: every column, Python-side defaults filled in, JSON as text."""
+    columns = [c for c in table.columns if not c.computed]
+    defaults = {}
+    for column in columns:
+        if column.name not in rows[0] and column.default is not None:
+            arg = column.default.arg
+            defaults[column.name] = arg(None) if callable(arg) else arg
+    names = [c.name for c in columns if c.name in rows[0] or c.name in defaults]
+    as_json = {c.name for c in columns if isinstance(c.type, JSON)}
+    records = []
+    for row in rows:
+        values = [row.get(name, defaults.get(name)) for name in names]
+        records.append(tuple(json.dumps(v) if name in as_json else v for name, v in zip(names, values, strict=True)))
+    return names, records
+
+
+async def _load_postgres(database_url: str, tables: list[tuple[Table, list[dict]]]) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(make_url(database_url).set(drivername="postgresql").render_as_string(False))
+    try:
+        async with conn.transaction():
+            for table, rows in tables:
+                if rows:
+                    names, records = _records(table, rows)
+                    await conn.copy_records_to_table(table.name, records=records, columns=names)
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
 
 
 def write_tokens(path: Path, pairs: list[tuple[int, str]]) -> None:

@@ -1,5 +1,9 @@
-"""The test rig: a fresh, migrated SQLite file per test (copied from one migrated template), the app
-served in-process through httpx, and a cast of named characters with tokens.
+"""The test rig: a fresh, migrated database per test, the app served in-process through httpx, and a
+cast of named characters with tokens.
+
+The database is a SQLite file copied from one migrated template, or on the PostgreSQL pass
+(STARLING_TEST_BACKEND=postgres, see tests/postgres.py) a PostgreSQL database made from a migrated
+template database plus a Redis key prefix of the test's own.
 
 Jobs do not run by themselves here; a test calls `await drain()` to run what is queued, so it sees
 exactly the state after the background work, no sooner and no later.
@@ -19,11 +23,33 @@ from starling.accounts import passwords
 from starling.config import Settings
 from starling.infra import jobs
 from starling.migrate import upgrade
+from tests import postgres as backend
+from tests.postgres import pg_db  # noqa: F401 - the throwaway-PostgreSQL fixture, for dialect-branch tests
 
 passwords.use_test_parameters()
 
-# The throwaway-PostgreSQL fixture (`pg_db`), for the tests of dialect branches.
-pytest_plugins = ["tests.postgres"]
+
+def pytest_report_header(config) -> str:
+    return backend.describe()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    terminalreporter.write_line(f"This pass ran on {backend.describe()}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _backend_session():
+    """Drops every database this process made (and its template) when the session ends."""
+    yield
+    backend.close_pass()
+
+
+@pytest.fixture(autouse=True)
+def _backend_per_test():
+    """Drops the databases and Redis keys that this test made (on the PostgreSQL pass)."""
+    before = backend.places_made()
+    yield
+    backend.release_places(backend.places_made() - before)
 
 
 @pytest.fixture(scope="session")
@@ -37,9 +63,9 @@ def template_db(tmp_path_factory) -> Path:
 def settings(tmp_path, template_db) -> Settings:
     data = tmp_path / "data"
     data.mkdir()
-    shutil.copy(template_db, data / "starling.sqlite3")
-    return Settings(data_dir=data, domain="testserver", secret_key="t" * 48, embedded_worker=False,
-                    sqlite_synchronous="NORMAL", _env_file=None)
+    if not backend.ON_POSTGRES:
+        shutil.copy(template_db, data / "starling.sqlite3")
+    return backend.settings_for(data)
 
 
 @pytest.fixture

@@ -9,12 +9,14 @@ A `LiveServer` can also be killed and started again on the same data dir (the cr
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from tests.postgres import backend_env
 
 REPO = Path(__file__).resolve().parent.parent
 STARLING = Path(sys.executable).with_name("starling")
@@ -38,6 +42,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@contextmanager
+def fixed_port(port: int, *, wait: float = 900.0) -> Iterator[None]:
+    """Hold `port` for this process while the block runs, for tests that must use one fixed port: the two
+    passes of `make test` (SQLite and PostgreSQL) run at once and take turns here instead of colliding."""
+    with open(Path(tempfile.gettempdir()) / f"starling-test-port-{port}.lock", "w") as lock:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"another test run held port {port} for {wait:.0f} s") from None
+                time.sleep(0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
     """Whether something accepts connections on host:port (any address the host name resolves to)."""
     try:
@@ -49,8 +73,10 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
 
 def server_env(data_dir: Path, domain: str, *, synchronous: str = "NORMAL",
                extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for a `starling` subprocess on `data_dir` (no STARLING_* leaks in from ours)."""
+    """The environment for a `starling` subprocess on `data_dir` (no STARLING_* leaks in from ours), on
+    the backend of the test pass (on PostgreSQL: `data_dir`'s own database and Redis prefix)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STARLING_")}
+    env.update(backend_env(data_dir))
     env.update({
         "STARLING_DATA_DIR": str(data_dir),
         "STARLING_DOMAIN": domain,

@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from starling.cli import app
 from starling.config import get_settings
+from tests.postgres import ON_POSTGRES, backend_env
 
 
 @pytest.fixture
@@ -14,7 +15,10 @@ def data_dir(tmp_path, monkeypatch):
     data = tmp_path / "data"
     monkeypatch.setenv("STARLING_DATA_DIR", str(data))
     monkeypatch.setenv("STARLING_DOMAIN", "localhost:3999")
-    monkeypatch.delenv("STARLING_DATABASE_URL", raising=False)
+    for name in ("STARLING_DATABASE_URL", "STARLING_REDIS_URL", "STARLING_REDIS_PREFIX"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in backend_env(data).items():  # the PostgreSQL pass: this data dir's database
+        monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     yield data
     get_settings.cache_clear()
@@ -34,7 +38,7 @@ def test_user_create_and_list(data_dir):
     lines = listed.output.strip().splitlines()
     assert [line.split("\t")[1] for line in lines] == ["@bob", "@root2"]
     assert lines[0].split("\t")[2:] == ["b@x.y", "user"] and lines[1].endswith("admin")
-    assert (data_dir / "starling.sqlite3").exists()
+    assert (data_dir / "starling.sqlite3").exists() != ON_POSTGRES
 
 
 def test_user_create_reports_validation_errors(data_dir):

@@ -24,6 +24,7 @@ from starling.accounts import service as accounts_service
 from starling.accounts import tokens
 from starling.config import Settings
 from starling.infra import jobs
+from tests import postgres as backend
 
 # ---- the cases: who asks -------------------------------------------------------------------------
 
@@ -325,8 +326,7 @@ async def _build(ctx, http: httpx.AsyncClient, world: World) -> None:
 
 
 def _settings(data: Path) -> Settings:
-    return Settings(data_dir=data, domain="testserver", secret_key="t" * 48, embedded_worker=False,
-                    sqlite_synchronous="NORMAL", _env_file=None)
+    return backend.settings_for(data)
 
 
 @pytest.fixture(scope="module")
@@ -335,7 +335,8 @@ async def world(tmp_path_factory, template_db) -> World:
 
     data = tmp_path_factory.mktemp("authz-world") / "data"
     data.mkdir()
-    shutil.copy(template_db, data / "starling.sqlite3")
+    if not backend.ON_POSTGRES:
+        shutil.copy(template_db, data / "starling.sqlite3")
     app = create_app(_settings(data), run_worker=False)
     built = World(data_dir=data)
     try:
@@ -353,7 +354,7 @@ async def app(tmp_path_factory, world):
     from starling.app import create_app
 
     data = tmp_path_factory.mktemp("authz-cell") / "data"
-    shutil.copytree(world.data_dir, data)
+    backend.copy_instance(world.data_dir, data)
     application = create_app(_settings(data), run_worker=False)
     yield application
     await application.state.ctx.db.dispose()
@@ -363,9 +364,7 @@ async def app(tmp_path_factory, world):
 async def fresh_world(app, world) -> World:
     """The world as built: the engines let go of the database, whose files are put back."""
     await app.state.ctx.db.dispose()
-    data = app.state.ctx.settings.data_dir
-    shutil.rmtree(data)
-    shutil.copytree(world.data_dir, data)
+    backend.copy_instance(world.data_dir, app.state.ctx.settings.data_dir)
     return world
 
 

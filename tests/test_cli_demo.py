@@ -4,7 +4,6 @@ for the same seed."""
 from __future__ import annotations
 
 import random
-import sqlite3
 import statistics
 
 import pytest
@@ -18,7 +17,9 @@ from starling.infra.jobs import Job
 from starling.media.models import MediaAttachment
 from starling.posts.models import Favourite, Status, StatusTag
 from starling.timelines.feed_store import feed_store
+from tests import postgres as backend
 from tests.live import run_cli, server_env
+from tests.postgres import instance_rows
 
 
 async def count(session, model, *where) -> int:
@@ -75,9 +76,7 @@ def test_demo_command_on_a_fresh_data_dir(tmp_path):
     env = server_env(tmp_path / "data", "127.0.0.1:9")
     out = run_cli(["demo", "--accounts", "12", "--posts", "60", "--seed", "1"], env, timeout=120).stdout
     assert "demo: 12 accounts" in out
-    db = sqlite3.connect(tmp_path / "data" / "starling.sqlite3")
-    try:
-        assert db.execute("SELECT count(*) FROM statuses WHERE reblog_of_id IS NULL").fetchone()[0] == 60
-        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    finally:
-        db.close()
+    data = tmp_path / "data"
+    assert instance_rows(data, "SELECT count(*) FROM statuses WHERE reblog_of_id IS NULL") == [(60,)]
+    if not backend.ON_POSTGRES:
+        assert instance_rows(data, "PRAGMA integrity_check") == [("ok",)]

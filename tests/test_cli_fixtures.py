@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 from sqlalchemy import func, select
 
@@ -12,6 +10,7 @@ from starling.accounts.models import AccessToken, Account, Application
 from starling.accounts.passwords import verify_password
 from starling.fixtures import MASTODON_PY_PASSWORD, seed_into
 from tests.live import run_cli, server_env
+from tests.postgres import instance_rows
 
 
 async def seed_twice(ctx) -> None:
@@ -59,10 +58,6 @@ def test_cli_command_seeds_a_fresh_data_dir(tmp_path):
     env = server_env(tmp_path / "data", "localhost:3000")
     for _ in range(2):
         assert "seeded" in run_cli(["fixtures", "mastodon-py"], env).stdout
-    db = sqlite3.connect(tmp_path / "data" / "starling.sqlite3")
-    try:
-        names = {row[0] for row in db.execute("SELECT username FROM accounts")}
-        assert names == {"admin", "admin2", "mastodonpy_test", "mastodonpy_test_2"}
-        assert db.execute("SELECT count(*) FROM oauth_access_tokens").fetchone()[0] == 3
-    finally:
-        db.close()
+    names = {row[0] for row in instance_rows(tmp_path / "data", "SELECT username FROM accounts")}
+    assert names == {"admin", "admin2", "mastodonpy_test", "mastodonpy_test_2"}
+    assert instance_rows(tmp_path / "data", "SELECT count(*) FROM oauth_access_tokens") == [(3,)]

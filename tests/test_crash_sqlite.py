@@ -19,8 +19,9 @@ from starling.config import Settings
 from starling.context import AppContext
 from starling.migrate import upgrade
 from tests.live import SECRET_KEY, LiveServer, free_port
+from tests.postgres import sqlite_only
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, sqlite_only("the SQLite file's durability and integrity check")]
 
 ROUNDS = 15
 TIME_BUDGET = 120.0  # seconds for all rounds together; fewer rounds run on a slow machine

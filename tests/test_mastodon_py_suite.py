@@ -21,14 +21,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import REPO, live_server, port_in_use
+from tests.live import REPO, fixed_port, live_server, port_in_use
+from tests.postgres import output_dir
 
 pytestmark = pytest.mark.slow
 
 VERSION = "2.3.3"
 PORT = 3000
-OUTPUT = REPO / "test-output"
-CACHE = OUTPUT / "cache"
+OUTPUT = output_dir()
+CACHE = REPO / "test-output" / "cache"
 
 # Modules that exercise a server; offline-only modules of theirs (types, ratelimit, streaming
 # cassettes) say nothing about Starling.
@@ -153,6 +154,11 @@ def summary_text(result: SuiteResult, crashes: Counter) -> str:
 
 
 def test_mastodon_py_suite(tmp_path):
+    with fixed_port(PORT):
+        run_their_suite(tmp_path)
+
+
+def run_their_suite(tmp_path: Path) -> None:
     if port_in_use(PORT) or port_in_use(PORT, "localhost"):
         pytest.fail(f"port {PORT} is busy: Mastodon.py's tests only talk to http://localhost:{PORT}; "
                     "stop whatever listens there and rerun")
@@ -161,7 +167,7 @@ def test_mastodon_py_suite(tmp_path):
     plugin_dir.mkdir()
     plugin = TIMEOUT_PLUGIN.replace("{seconds}", str(TEST_TIMEOUT))
     (plugin_dir / "starling_test_timeout.py").write_text(plugin)
-    OUTPUT.mkdir(exist_ok=True)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
     junit = OUTPUT / "mastodon_py_junit.xml"
     junit.unlink(missing_ok=True)
     paths = [f"tests/{module}.py" for module in MODULES if (root / "tests" / f"{module}.py").exists()]

@@ -1,5 +1,6 @@
 """`serve --workers N` on the embedded default: several processes share one SQLite file, exactly one
-runs the background jobs at a time (another takes over when it dies), and none shows stale data."""
+runs the background jobs at a time (another takes over when it dies), and none shows stale data (that
+check also runs on the PostgreSQL pass, where every process runs jobs)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ import time
 import httpx
 import pytest
 
-from starling.config import Settings
 from starling.context import AppContext
 from starling.migrate import upgrade
 from tests.live import SECRET_KEY, live_server
+from tests.postgres import settings_for, sqlite_only
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +28,7 @@ def seed(data_dir, domain: str) -> dict[str, tuple[int, str]]:
     from starling.graph.models import Follow
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    settings = Settings(data_dir=data_dir, domain=domain, secret_key=SECRET_KEY, _env_file=None)
+    settings = settings_for(data_dir, domain=domain, secret_key=SECRET_KEY)
     upgrade(settings.resolved_database_url)
 
     async def run():
@@ -71,6 +72,7 @@ def wait_until(predicate, seconds: float = 10.0) -> bool:
     return False
 
 
+@sqlite_only("on PostgreSQL every process runs jobs (SKIP LOCKED), there is no leader flock")
 def test_one_worker_runs_jobs_and_another_takes_over(tmp_path):
     cast = seed(tmp_path / "data", "127.0.0.1:0")
     with live_server(tmp_path, workers=2) as server:

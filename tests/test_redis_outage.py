@@ -8,21 +8,19 @@ from __future__ import annotations
 import asyncio
 import shutil
 import signal
-import sqlite3
 import subprocess
 import time
 import uuid
-from contextlib import closing
 from pathlib import Path
 
 import httpx
 import pytest
 from redis import Redis as SyncRedis
 
-from starling.config import Settings
 from starling.context import AppContext
 from starling.migrate import upgrade
 from tests.live import SECRET_KEY, LiveServer, free_port
+from tests.postgres import instance_rows, settings_for
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")]
@@ -76,7 +74,7 @@ def seed(data_dir: Path, domain: str, names: list[str]) -> dict[str, str]:
     from starling.accounts import service as accounts
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    settings = Settings(data_dir=data_dir, domain=domain, secret_key=SECRET_KEY, _env_file=None)
+    settings = settings_for(data_dir, domain=domain, secret_key=SECRET_KEY)  # the pass's backend
     upgrade(settings.resolved_database_url)
 
     async def run() -> dict[str, str]:
@@ -98,8 +96,7 @@ def seed(data_dir: Path, domain: str, names: list[str]) -> dict[str, str]:
 
 def fan_out_again_states(data_dir: Path) -> set[str]:
     """States of the deferred fan-out jobs, read from the live server's database file."""
-    with closing(sqlite3.connect(f"file:{data_dir / 'starling.sqlite3'}?mode=ro", uri=True)) as db:
-        return {state for (state,) in db.execute("SELECT state FROM jobs WHERE kind = 'timelines.fan_out'")}
+    return {state for (state,) in instance_rows(data_dir, "SELECT state FROM jobs WHERE kind = 'timelines.fan_out'")}
 
 
 def wait_for(check, timeout: float, what: str):

@@ -2,6 +2,8 @@
 
 from sqlalchemy import text
 
+from tests import postgres as backend
+
 
 async def test_health_answers(client):
     response = await client.get("/health")
@@ -20,6 +22,21 @@ async def test_unknown_route_is_mastodon_shaped_404(client):
     assert response.json() == {"error": "Record not found"}
 
 
+async def test_the_pass_runs_on_its_backend(ctx, settings, tmp_path):
+    """A pass that silently fell back to SQLite (or lost Redis) would prove nothing about PostgreSQL."""
+    async with ctx.db.read() as session:
+        dialect = session.get_bind().dialect.name
+    if not backend.ON_POSTGRES:
+        assert dialect == "sqlite" and ctx.redis is None
+        return
+    assert dialect == "postgresql"
+    assert settings.redis_prefix.startswith("starling-test:")
+    assert backend.settings_for(tmp_path / "elsewhere").database_url != settings.database_url
+    if backend.REDIS_URL:
+        assert await ctx.redis.ping()
+
+
+@backend.sqlite_only("journal mode and foreign-key pragmas")
 async def test_sqlite_runs_in_wal_with_foreign_keys(ctx):
     async with ctx.db.read() as session:
         assert (await session.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
@@ -91,6 +108,7 @@ async def test_absurd_limits_are_clamped(client, cast):
         assert response.status_code == 200, (limit, response.text)
 
 
+@backend.sqlite_only("per-connection pragmas")
 async def test_every_connection_gets_the_configured_pragmas(ctx):
     # The rig sets synchronous=NORMAL (1); production's FULL is 2. Both pools, every connection.
     for engine in (ctx.db.read_engine, ctx.db.write_engine):
@@ -98,3 +116,16 @@ async def test_every_connection_gets_the_configured_pragmas(ctx):
             assert (await conn.exec_driver_sql("PRAGMA synchronous")).scalar() == 1
             assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() == ctx.settings.sqlite_busy_timeout_ms
             assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
+
+
+async def test_nul_characters_are_dropped_from_what_clients_send(client, cast):
+    """PostgreSQL text cannot hold NUL; both backends store the same text without it."""
+    posted = await client.post("/api/v1/statuses", headers=cast.alice.headers, json={"status": "nul\u0000text"})
+    assert posted.status_code == 200, posted.text
+    assert posted.json()["content"] == "<p>nultext</p>"
+    by_form = await client.post("/api/v1/statuses", headers=cast.alice.headers,
+                                data={"status": "form\u0000text", "spoiler_text": "\u0000"})
+    assert by_form.status_code == 200 and by_form.json()["spoiler_text"] == ""
+    found = await client.get("/api/v2/search", headers=cast.alice.headers,
+                             params={"q": "\u0000nul", "type": "accounts"})
+    assert found.status_code == 200, found.text

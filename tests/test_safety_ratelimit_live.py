@@ -54,7 +54,7 @@ def _run(tmp_path, extra: dict[str, str]) -> None:
 
 
 def test_two_processes_share_the_embedded_store(tmp_path):
-    _run(tmp_path, {})
+    _run(tmp_path, {"STARLING_REDIS_URL": ""})  # no Redis, even on the PostgreSQL pass
     assert (tmp_path / "data" / "counters.sqlite3").exists()
 
 

@@ -11,20 +11,21 @@ from pathlib import Path
 import pytest
 
 from tests.live import live_server
+from tests.postgres import output_dir
 
 pytestmark = pytest.mark.slow
-OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
+OUTPUT = output_dir()
 
 
 def _token(data_dir: Path, domain: str) -> str:
     from starling.accounts import service as accounts
-    from starling.config import Settings
     from starling.context import AppContext
     from starling.migrate import upgrade
     from tests.live import SECRET_KEY
+    from tests.postgres import settings_for
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    settings = Settings(data_dir=data_dir, domain=domain, secret_key=SECRET_KEY, _env_file=None)
+    settings = settings_for(data_dir, domain=domain, secret_key=SECRET_KEY)
     upgrade(settings.resolved_database_url)
 
     async def run() -> str:
@@ -41,7 +42,7 @@ def _token(data_dir: Path, domain: str) -> str:
 
 def test_no_operation_answers_5xx_or_breaks_the_schema(tmp_path):
     token = _token(tmp_path / "data", "127.0.0.1:0")
-    OUTPUT.mkdir(exist_ok=True)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
     with live_server(tmp_path) as server:
         done = subprocess.run(
             [str(Path(sys.executable).with_name("st")), "run", server.url("/openapi.json"),

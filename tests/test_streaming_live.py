@@ -22,10 +22,10 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from starling.config import Settings
 from starling.context import AppContext
 from starling.migrate import upgrade
 from tests.live import SECRET_KEY, LiveServer, free_port, live_server
+from tests.postgres import settings_for
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +40,7 @@ def seed(data_dir: Path, domain: str) -> dict[str, tuple[int, str]]:
     from starling.graph.models import Follow
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    settings = Settings(data_dir=data_dir, domain=domain, secret_key=SECRET_KEY, _env_file=None)
+    settings = settings_for(data_dir, domain=domain, secret_key=SECRET_KEY)  # the pass's backend
     upgrade(settings.resolved_database_url)
 
     async def run():

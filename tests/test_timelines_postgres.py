@@ -1,5 +1,5 @@
 """The feed store, timelines, lists, search and trends queries on PostgreSQL: insert-or-ignore, the
-windowed trim, the ILIKE fallback for full-text search, and the trends arithmetic.
+windowed trim, full-text search through the tsvector column, and the trends arithmetic.
 
 Runs when STARLING_TEST_DATABASE_URL names a PostgreSQL server (as CI sets it); it creates a database of
 its own there, migrates it, and drops it afterwards.
@@ -42,6 +42,11 @@ async def _status(session, author: int, words: str, *, visibility: int = 0, tag:
         session.add(StatusTag(status_id=status.id, tag_id=tag.id))
         await session.flush()
     return status.id
+
+
+def test_tsquery_quotes_every_term_and_prefixes_the_last():
+    assert search_repository.tsquery_expression(["kittens", "it's", "ne"]) == "'kittens' & 'it''s' & 'ne':*"
+    assert search_repository.tsquery_expression([]) == ""
 
 
 async def test_feeds_lists_search_and_trends_on_postgresql(pg_db, monkeypatch):
@@ -93,6 +98,10 @@ async def test_feeds_lists_search_and_trends_on_postgresql(pg_db, monkeypatch):
         assert await search_repository.search_status_ids(
             s, ["100%"], alice, hidden_authors=set(), account_id=None, max_id=None, min_id=None,
             limit=10, offset=0) == []
+        await s.execute(text("SET LOCAL enable_seqscan = off"))  # a table this small would be scanned
+        plan = await s.scalars(text("EXPLAIN SELECT id FROM statuses "
+                                    "WHERE search_vector @@ to_tsquery('simple', 'words:*')"))
+        assert "ix_statuses_search_vector" in "\n".join(plan)
 
         trends.clear_cache()
         ranked = await trends.trending_tags(s, scope="pg", limit=5, use_cache=False)

@@ -46,11 +46,23 @@ def _assign(target: dict, key: str, value: Any) -> None:
         node = node[part]
 
 
+def without_nul(value: Any) -> Any:
+    """`value` with NUL characters dropped from every string in it: no client means one, and
+    PostgreSQL text cannot hold it (SQLite would store it), so both backends see the same text."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    return value
+
+
 def nest(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """Turn flat `a[]=1&a[]=2&b[c]=3` pairs into {'a': ['1', '2'], 'b': {'c': '3'}}."""
     out: dict[str, Any] = {}
     for key, value in pairs:
-        _assign(out, key, value)
+        _assign(out, without_nul(key), without_nul(value))
     return out
 
 
@@ -132,7 +144,7 @@ async def body_params(request: Request, *, max_bytes: int = 1_000_000) -> Params
                 raise BadRequest("Malformed JSON body") from None
             if not isinstance(data, dict):
                 raise Unprocessable("Request body must be a JSON object")
-            params.update(data)
+            params.update(without_nul(data))
     elif content_type == "application/x-www-form-urlencoded":
         raw = await request.body()
         if len(raw) > max_bytes:

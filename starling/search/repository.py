@@ -1,9 +1,11 @@
 """Every search query: the full-text index over status text, and prefix lookups of accounts and tags.
 
 The full-text index is the one dialect-specific piece. On SQLite it is the FTS5 table `status_search`
-(rowid = status id, created by migration 0001). On PostgreSQL, until the scale-out work gives it a
-tsvector column, matching falls back to ILIKE over `statuses.text` and the index calls do nothing.
-User text never reaches FTS5 as syntax: it is cut into words and each word is quoted.
+(rowid = status id, created by migration 0001), filled by the search-indexing job. On PostgreSQL it is
+the generated tsvector column `statuses.search_vector` (the 'simple' configuration: lower-cased words,
+no stemming, like FTS5's unicode61) with a GIN index (migration 0002); PostgreSQL keeps it current as
+rows change, so the index calls have nothing to do there. Either way user text never reaches the
+engine as syntax: it is cut into words and each word is quoted.
 """
 
 from __future__ import annotations
@@ -12,7 +14,21 @@ import re
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Integer, Select, Text, and_, column, delete, func, insert, or_, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Text,
+    and_,
+    column,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    table,
+)
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -25,6 +41,9 @@ MAX_TERMS = 12
 _WORD = re.compile(r"\w+")
 
 status_search = table("status_search", column("rowid", Integer), column("text", Text))
+# PostgreSQL only (migration 0002); not on the model, since SQLite has no such column.
+statuses_search_vector = literal_column("statuses.search_vector", TSVECTOR)
+TEXT_SEARCH_CONFIG = literal_column("'simple'::regconfig")  # the migration's generated column uses it too
 
 
 def terms_of(query: str) -> list[str]:
@@ -42,6 +61,14 @@ def fts5_expression(terms: list[str]) -> str:
     return " ".join(quoted)
 
 
+def tsquery_expression(terms: list[str]) -> str:
+    """The same query for PostgreSQL's to_tsquery: every term, quoted, ANDed; the last also a prefix."""
+    quoted = ["'" + term.replace("\\", "\\\\").replace("'", "''") + "'" for term in terms]
+    if quoted:
+        quoted[-1] += ":*"
+    return " & ".join(quoted)
+
+
 def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -53,7 +80,7 @@ def searchable_text(status: Status) -> str:
 async def index_text(session: AsyncSession, status_id: int, text: str) -> None:
     """Put (or replace) a status's text in the index."""
     if dialect_name(session) != "sqlite":
-        return  # PostgreSQL matches statuses.text directly (see matching_status_ids)
+        return  # PostgreSQL's search_vector column follows the row by itself
     await session.execute(delete(status_search).where(status_search.c.rowid == status_id))
     await session.execute(insert(status_search).values(rowid=status_id, text=text))
 
@@ -64,13 +91,13 @@ async def remove_text(session: AsyncSession, status_id: int) -> None:
     await session.execute(delete(status_search).where(status_search.c.rowid == status_id))
 
 
-def matching_status_ids(dialect: str, terms: list[str]) -> Select:
-    """IDs of statuses whose text holds every term: FTS5 on SQLite, ILIKE elsewhere."""
+def text_matches(dialect: str, terms: list[str]) -> ColumnElement[bool]:
+    """A condition on `statuses` rows: the text holds every term (FTS5 on SQLite, the tsvector column
+    and its GIN index on PostgreSQL)."""
     if dialect == "sqlite":
-        return (select(status_search.c.rowid)
-                .where(status_search.c.text.op("MATCH")(fts5_expression(terms))))
-    patterns = [Status.text.ilike(f"%{_like_escape(term)}%", escape="\\") for term in terms]
-    return select(Status.id).where(and_(*patterns))
+        return Status.id.in_(select(status_search.c.rowid)
+                             .where(status_search.c.text.op("MATCH")(fts5_expression(terms))))
+    return statuses_search_vector.op("@@")(func.to_tsquery(TEXT_SEARCH_CONFIG, tsquery_expression(terms)))
 
 
 def _searchable_by(viewer_id: int) -> Any:
@@ -93,7 +120,7 @@ async def search_status_ids(session: AsyncSession, terms: list[str], viewer_id: 
                             min_id: int | None, limit: int, offset: int) -> list[int]:
     """IDs of statuses matching `terms` that the viewer may find, newest first."""
     stmt = (select(Status.id).join(Account, Account.id == Status.account_id)
-            .where(Status.id.in_(matching_status_ids(dialect_name(session), terms)),
+            .where(text_matches(dialect_name(session), terms),
                    Status.reblog_of_id.is_(None), Account.suspended_at.is_(None), _searchable_by(viewer_id)))
     if hidden_authors:
         stmt = stmt.where(Status.account_id.not_in(set(hidden_authors)))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import itertools
 import re
-import sqlite3
 
 import pytest
 from PIL import Image
 
+from tests.postgres import instance_rows
 from tests.web.conftest import (
     DESKTOP,
     PHONE,
@@ -238,9 +238,8 @@ def test_expired_session_signs_in_and_returns(new_page, person, live):
     page.goto("/auth/sign_in")
     sign_in_in_browser(page, me)
     page.wait_for_url("**/home")
-    with sqlite3.connect(live.data_dir / "starling.sqlite3") as db:
-        db.execute("UPDATE web_sessions SET expires_at = '2000-01-01 00:00:00' WHERE account_id = "
-                   "(SELECT id FROM accounts WHERE username = ?)", (me,))
+    instance_rows(live.data_dir, "UPDATE web_sessions SET expires_at = '2000-01-01 00:00:00' WHERE account_id = "
+                  f"(SELECT id FROM accounts WHERE username = '{me}')")
     page.goto("/local?max_id=999999999999999999")
     assert "/auth/sign_in" in page.url
     sign_in_in_browser(page, me)

@@ -14,6 +14,26 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# --- PostgreSQL full-text search (search/repository.py's PostgreSQL branch) ---------------------------
+
+def _postgres_full_text_up() -> None:
+    """PostgreSQL's own text search over status text (SQLite keeps its FTS5 table from 0001): a tsvector
+    column that PostgreSQL computes from spoiler and text on every write, in the 'simple' configuration
+    (words lower-cased, no stemming, as FTS5's unicode61 does), and a GIN index on it."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute("ALTER TABLE statuses ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
+               "(to_tsvector('simple'::regconfig, coalesce(spoiler_text, '') || ' ' || coalesce(text, ''))) STORED")
+    op.execute("CREATE INDEX ix_statuses_search_vector ON statuses USING gin (search_vector)")
+
+
+def _postgres_full_text_down() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute("DROP INDEX IF EXISTS ix_statuses_search_vector")
+    op.execute("ALTER TABLE statuses DROP COLUMN IF EXISTS search_vector")
+
+
 # --- streaming: the events table the SQL bus tails (starling/infra/pubsub.py) -------------------------
 
 def _upgrade_stream_events() -> None:
@@ -34,8 +54,10 @@ def _downgrade_stream_events() -> None:
 
 
 def upgrade() -> None:
+    _postgres_full_text_up()
     _upgrade_stream_events()
 
 
 def downgrade() -> None:
     _downgrade_stream_events()
+    _postgres_full_text_down()
