@@ -41,6 +41,14 @@ def new_id(at: datetime | None = None) -> int:
     return (ms << 16) | low
 
 
+def forget_last_moment() -> None:
+    """Let the next ID start from the clock again. IDs never go back in time within a process, so after
+    a test moved the clock forward and back, later IDs would keep the future moment without this."""
+    global _last_ms, _seq
+    with _lock:
+        _last_ms, _seq = 0, 0
+
+
 def id_floor(moment: datetime) -> int:
     """The smallest ID that could have been minted at `moment` (for time-window queries)."""
     return int(moment.timestamp() * 1000) << 16

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from starling import clock
+from starling import clock, ids
 from starling.accounts import passwords
 from starling.config import Settings
 from starling.infra import jobs
@@ -75,7 +75,15 @@ async def app(settings):
     application = create_app(settings, run_worker=False)
     yield application
     await application.state.ctx.close()
+
+
+@pytest.fixture(autouse=True)
+def real_time_after_each_test():
+    """A test may set the clock; the next one starts on real time again, with IDs minted from it (not
+    from the latest moment the last test's clock reached)."""
+    yield
     clock.set_now(None)
+    ids.forget_last_moment()
 
 
 @pytest.fixture

@@ -87,6 +87,29 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** attempts, 3600))
 
 
+# PostgreSQL's deadlock and serialization failures: the savepoint's rollback released what this job had
+# locked, so the other transaction goes on and running the job again at once succeeds.
+LOCK_CONFLICTS = frozenset({"40P01", "40001"})
+
+
+def _lock_conflict(exc: Exception) -> bool:
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in LOCK_CONFLICTS
+
+
+async def _run_in_savepoint(session, fn, payload) -> None:
+    """Run one handler in a savepoint; two workers whose batches lock the same rows in opposite orders
+    deadlock, and the one PostgreSQL picks reruns its job once, within the same attempt."""
+    try:
+        async with session.begin_nested():
+            await fn(session, payload)
+    except Exception as exc:
+        if not _lock_conflict(exc):
+            raise
+        log.info("job rerun after a lock conflict: %s", exc.__class__.__name__)
+        async with session.begin_nested():
+            await fn(session, payload)
+
+
 async def run_due(db: Database, limit: int = BATCH) -> int:
     """Run up to `limit` due jobs in one transaction and return how many it took.
 
@@ -110,8 +133,7 @@ async def run_due(db: Database, limit: int = BATCH) -> int:
                 fn = _handlers.get(kind)
                 if fn is None:
                     raise LookupError(f"no handler for job kind {kind!r}")
-                async with session.begin_nested():
-                    await fn(session, payload)
+                await _run_in_savepoint(session, fn, payload)
             except Exception:
                 error = traceback.format_exc(limit=5)
                 log.warning("job %s (%s) failed on attempt %s: %s", job_id, kind, attempts, error.splitlines()[-1])

@@ -27,6 +27,16 @@ def unique(prefix: str) -> str:
     return f"{prefix}{next(_names)}"
 
 
+# Each journey's friend writes a post of its own: the same words from several new accounts are what the
+# spam scorer rightly quarantines as a campaign.
+SCENES = itertools.cycle([
+    "a heron stood in the shallows until the ferry horn sent it over the reeds",
+    "two goldfinches argued over the thistle heads by the allotment gate",
+    "fog on the estuary, and somewhere inside it a curlew calling the tide in",
+    "the starlings came back to the pier at dusk, thousands of them turning as one",
+])
+
+
 def an_image(tmp_path) -> str:
     path = tmp_path / "sunrise.png"
     image = Image.new("RGB", (480, 240))
@@ -55,7 +65,7 @@ def after_jobs(page, selector: str, text: str | None = None, attempts: int = 60)
 def test_a_newcomer_joins_posts_follows_and_talks(new_page, person, live, tmp_path, viewport):
     tag = "desktop" if viewport is DESKTOP else "phone"
     friend = person(unique("friend"))
-    friend.post(f"Morning from {friend.username} #birds")
+    friend.post(f"Morning from {friend.username}: {next(SCENES)} #birds")
     me = unique("newbie")
     page = new_page(viewport)
 
