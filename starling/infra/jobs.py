@@ -134,7 +134,9 @@ async def run_due(db: Database, limit: int = BATCH) -> int:
                 if fn is None:
                     raise LookupError(f"no handler for job kind {kind!r}")
                 await _run_in_savepoint(session, fn, payload)
-            except Exception:
+            except Exception as exc:
+                if unavailable(exc):  # not the job's fault: the batch rolls back and runs when the database is back
+                    raise
                 error = traceback.format_exc(limit=5)
                 log.warning("job %s (%s) failed on attempt %s: %s", job_id, kind, attempts, error.splitlines()[-1])
                 await session.execute(update(Job).where(Job.id == job_id).values(
