@@ -9,12 +9,12 @@ import re
 import httpx
 import pytest
 from fastapi import Request
-from sqlalchemy import event
 from starlette.responses import Response
 
 from starling.accounts import instance as instance_settings
 from starling.accounts.models import Account
 from starling.web import admin as web_admin
+from tests.test_timelines_support import QueryCounter
 from tests.web.forms import sign_in
 
 
@@ -121,25 +121,14 @@ async def test_accounts_list_searches_and_filters(client, cast, make_account):
 
 async def test_accounts_list_reads_a_fixed_number_of_queries(client, ctx, cast, make_account):
     await sign_in(client, cast.admin)
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    engines = {ctx.db.read_engine.sync_engine, ctx.db.write_engine.sync_engine}
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", count)
-    try:
+    with QueryCounter(ctx) as counted:
         await client.get("/admin/accounts")
-        few = len(statements)
-        for n in range(15):
-            await make_account(f"extra{n}")
-        statements.clear()
+    few = len(counted.statements)
+    for n in range(15):
+        await make_account(f"extra{n}")
+    with QueryCounter(ctx) as counted:
         many_page = await client.get("/admin/accounts")
-        many = len(statements)
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", count)
+    many = len(counted.statements)
     assert many_page.text.count("/reset_password") == 19  # every account but the admin's own
     assert many == few
 

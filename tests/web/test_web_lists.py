@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import event
-
+from tests.test_timelines_support import QueryCounter
 from tests.web.forms import sign_in
 
 
@@ -87,11 +86,6 @@ async def test_someone_elses_list_is_not_found_and_forged_forms_are_refused(clie
 async def test_the_list_edit_page_reads_a_fixed_number_of_queries(client, ctx, cast, make_account):
     token = await sign_in(client, cast.alice)
     list_id = await create_list(client, token, "Many")
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
     async def add_members(names: list[str]) -> None:
         for name in names:
             member = await make_account(name)
@@ -99,17 +93,10 @@ async def test_the_list_edit_page_reads_a_fixed_number_of_queries(client, ctx, c
             await client.post(f"/lists/{list_id}/members", data={"csrf_token": token, "account_id": member.id})
 
     async def measure() -> int:
-        statements.clear()
-        engines = {ctx.db.read_engine.sync_engine, ctx.db.write_engine.sync_engine}
-        for engine in engines:
-            event.listen(engine, "before_cursor_execute", count)
-        try:
+        with QueryCounter(ctx) as counted:
             page = await client.get(f"/lists/{list_id}/edit", params={"q": "m"})
-        finally:
-            for engine in engines:
-                event.remove(engine, "before_cursor_execute", count)
         assert page.status_code == 200
-        return len(statements)
+        return len(counted.statements)
 
     await add_members(["m0"])
     few = await measure()

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import event
-
+from tests.test_timelines_support import QueryCounter
 from tests.web.forms import sign_in
 
 BADGE = re.compile(r'id="unread-count"[^>]*>([^<]+)<')
@@ -113,22 +112,11 @@ async def test_older_notifications_page_by_max_id(client, cast, make_account, dr
 
 async def test_the_page_reads_a_fixed_number_of_queries(client, ctx, cast, make_account, drain):
     await sign_in(client, cast.alice)
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
 
     async def measure() -> int:
-        statements.clear()
-        engines = {ctx.db.read_engine.sync_engine, ctx.db.write_engine.sync_engine}
-        for engine in engines:
-            event.listen(engine, "before_cursor_execute", count)
-        try:
+        with QueryCounter(ctx) as counted:
             assert (await client.get("/notifications")).status_code == 200
-        finally:
-            for engine in engines:
-                event.remove(engine, "before_cursor_execute", count)
-        return len(statements)
+        return len(counted.statements)
 
     async def activity(n: int) -> None:
         for i in range(n):

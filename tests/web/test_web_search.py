@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event
 
+from tests.test_timelines_support import QueryCounter
 from tests.web.forms import TOKEN, sign_in
 
 
@@ -120,23 +120,12 @@ async def test_a_bookmarked_post_that_became_invisible_is_not_shown(client, cast
 
 async def test_the_search_page_reads_a_fixed_number_of_queries(client, ctx, cast, make_account, drain):
     await sign_in(client, cast.alice)
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
 
     async def measure() -> int:
-        statements.clear()
-        engines = {ctx.db.read_engine.sync_engine, ctx.db.write_engine.sync_engine}
-        for engine in engines:
-            event.listen(engine, "before_cursor_execute", count)
-        try:
+        with QueryCounter(ctx) as counted:
             page = await client.get("/search", params={"q": "wren"})
-        finally:
-            for engine in engines:
-                event.remove(engine, "before_cursor_execute", count)
         assert page.status_code == 200
-        return len(statements)
+        return len(counted.statements)
 
     async def more_wrens(start: int, n: int) -> None:
         for i in range(start, start + n):
