@@ -201,12 +201,16 @@ def _remove_sqlite(path: str) -> None:
         Path(path + suffix).unlink(missing_ok=True)
 
 
-async def _copy_table(source: AsyncConnection, target: Database, table: Table, batch: int) -> int:
+async def _copy_table(source: AsyncConnection, target: Database, table: Table, batch: int, total: int,
+                      progress: Callable[[str], None]) -> int:
     """Insert every source row of `table` into the target, in one target transaction (on PostgreSQL
-    through COPY, several times faster than INSERTs)."""
+    through COPY, several times faster than INSERTs). Says how far it has got each tenth of the way, so
+    an operator watching a large table sees it move (nothing of it is committed until the end)."""
     columns = list(table.columns)
     names = [c.name for c in columns]
     copied = 0
+    step = max(batch, total // 10)
+    next_report = step
     async with target.write_engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             await conn.execute(text("SELECT 1"))  # opens the driver's transaction, which COPY then joins
@@ -221,6 +225,9 @@ async def _copy_table(source: AsyncConnection, target: Database, table: Table, b
                 await conn.execute(insert(table), [dict(zip([c.key for c in columns], row, strict=True))
                                                    for row in rows])
             copied += len(rows)
+            if copied >= next_report and copied < total:
+                progress(f"  {table.name}: {copied:,} of {total:,} rows")
+                next_report = copied + step
     return copied
 
 
@@ -322,7 +329,7 @@ async def _fill(source: Database, target: Database, tables: list[Table], report:
             else:
                 progress(f"copying {table.name} ({count} rows)")
                 began = time.monotonic()
-                result.copied = await _copy_table(src, target, table, batch)
+                result.copied = await _copy_table(src, target, table, batch, count, progress)
                 result.seconds = time.monotonic() - began
             async with target.read_engine.connect() as dst:
                 result.target_rows, result.target_checksum = await _census(dst, table, batch)

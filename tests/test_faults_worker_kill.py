@@ -5,18 +5,25 @@ job is done (not dead), and nothing else was left behind.
 Followers are bulk-inserted rows, not 10,000 API calls. The fan-out threshold is raised so the author is
 fanned out on write, and the fan-out batch is made small so the work is many statements long. With the
 SQL feed store the whole fan-out is one transaction, so from outside "in the middle" is seen as the
-worker's INSERTs into home_feed running (pg_stat_activity) or the SQLite write lock held for the job,
-while the committed feed holds none of it yet; a store that commits batch by batch shows some but not all
-entries, and that counts as "in the middle" too. Runs on a throwaway database on the shared PostgreSQL
-server when STARLING_TEST_DATABASE_URL is set, and on SQLite always."""
+worker's INSERT into home_feed waiting on a row the test holds (PostgreSQL) or the SQLite write lock held
+for the job, while the committed feed holds none of it yet; a store that commits batch by batch shows some
+but not all entries, and that counts as "in the middle" too.
+
+On PostgreSQL the test makes "the middle" certain rather than a moment to catch: before each start it
+inserts the post's feed row for the middle follower in a transaction it keeps open, so the worker's fan-out
+runs its first half of the batches and then waits on that row until the kill.
+
+Runs on a throwaway database on the shared PostgreSQL server when STARLING_TEST_DATABASE_URL is set, and
+on SQLite always."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
+import asyncpg
 import pytest
 from sqlalchemy import func, insert, select, text, update
 
@@ -103,7 +110,7 @@ class Observer:
             await ctx.close()
 
     async def fanning_out(self) -> bool:
-        """The worker's fan-out INSERTs are running (PostgreSQL) / it holds the write lock (SQLite)."""
+        """The worker's fan-out INSERT waits on the held row (PostgreSQL) / it holds the write lock (SQLite)."""
         if self.is_sqlite:
             return self._sqlite_write_lock_held()
         ctx = AppContext.build(self.settings)
@@ -112,7 +119,7 @@ class Observer:
                 running = await session.scalar(text(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                     "AND pid <> pg_backend_pid() AND query ILIKE 'INSERT INTO home_feed%' "
-                    "AND state IN ('active', 'idle in transaction')"))
+                    "AND state = 'active' AND wait_event_type = 'Lock'"))
             return bool(running)
         finally:
             await ctx.close()
@@ -142,6 +149,39 @@ class Observer:
         return None
 
 
+class HeldFeedRow:
+    """PostgreSQL only: the post's home_feed row for the middle follower, inserted in a transaction this
+    test keeps open. The worker's INSERT of the batch holding that follower waits on it (the same primary
+    key), halfway through the fan-out, until the worker is killed and the hold is rolled back."""
+
+    def __init__(self, url: str, author_id: int, status_id: int):
+        self.dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        self.author_id, self.status_id = author_id, status_id
+        self.runner: asyncio.Runner | None = None
+        self.conn = None
+
+    def __enter__(self) -> HeldFeedRow:
+        self.runner = asyncio.Runner()
+        self.conn = self.runner.run(asyncpg.connect(self.dsn))
+        self.runner.run(self._hold())
+        return self
+
+    async def _hold(self) -> None:
+        middle = await self.conn.fetchval(
+            "SELECT account_id FROM follows WHERE target_account_id = $1 ORDER BY account_id OFFSET $2 LIMIT 1",
+            self.author_id, FOLLOWERS // 2)
+        await self.conn.execute("BEGIN")
+        await self.conn.execute("INSERT INTO home_feed (account_id, status_id, author_id) VALUES ($1, $2, $3)",
+                                middle, self.status_id, self.author_id)
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.runner.run(self.conn.execute("ROLLBACK"))
+            self.runner.run(self.conn.close())
+        finally:
+            self.runner.close()
+
+
 @pytest.mark.parametrize("backend", ["postgres", "sqlite"])
 def test_sigkill_mid_fan_out_then_restart_delivers_exactly_once(tmp_path, backend):
     with database(backend) as url:
@@ -159,10 +199,11 @@ def test_sigkill_mid_fan_out_then_restart_delivers_exactly_once(tmp_path, backen
         caught = []
         try:
             for _ in range(KILLS):
-                worker.start()
-                seen = wait_for(observer.in_the_middle, timeout=90, interval=0.02,
-                                what=f"the worker to be in the middle of the fan-out\n{worker.log_text()[-2000:]}")
-                worker.kill()
+                with HeldFeedRow(url, author_id, status_id) if url else nullcontext():
+                    worker.start()
+                    seen = wait_for(observer.in_the_middle, timeout=90, interval=0.02,
+                                    what=f"the worker to be in the middle of the fan-out\n{worker.log_text()[-2000:]}")
+                    worker.kill()
                 caught.append(seen)
                 entries, state = asyncio.run(observer.counts())
                 assert state == "queued", "the job finished although the worker died inside it"
