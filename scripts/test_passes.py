@@ -29,9 +29,11 @@ class Pass:
     started: float = 0.0
     seconds: float = 0.0
 
-    def start(self, args: list[str], *, to_terminal: bool) -> None:
-        # Unbuffered, so a log shows how far its pass has got while it runs.
-        env = {**os.environ, "STARLING_TEST_BACKEND": self.backend, "PYTHONUNBUFFERED": "1"}
+    def start(self, args: list[str], everyone: str, *, to_terminal: bool) -> None:
+        # Unbuffered, so a log shows how far its pass has got while it runs. STARLING_TEST_PASSES lets a test
+        # that brings its own backend run in that backend's pass only (tests/postgres.py).
+        env = {**os.environ, "STARLING_TEST_BACKEND": self.backend, "STARLING_TEST_PASSES": everyone,
+               "PYTHONUNBUFFERED": "1"}
         self.started = time.monotonic()
         if to_terminal:
             print(f"== {self.name} pass ==", flush=True)
@@ -69,7 +71,7 @@ def main(args: list[str]) -> int:
               + f"; logs in {OUTPUT.relative_to(REPO)}/pytest-<backend>.txt", flush=True)
     try:
         for each in passes:
-            each.start(args, to_terminal=alone)
+            each.start(args, ",".join(p.backend for p in passes), to_terminal=alone)
         running = list(passes)
         while running:
             for each in list(running):

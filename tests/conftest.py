@@ -37,6 +37,15 @@ def pytest_terminal_summary(terminalreporter) -> None:
     terminalreporter.write_line(f"This pass ran on {backend.describe()}")
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """A test parametrized by the `backend` it sets up itself runs each backend's case in that backend's
+    pass of a run with several (tests/postgres.py, elsewhere_in_this_run)."""
+    for item in items:
+        chosen = getattr(item, "callspec", None) and item.callspec.params.get("backend")
+        if chosen in ("sqlite", "postgres") and backend.elsewhere_in_this_run(chosen):
+            item.add_marker(pytest.mark.skip(reason=f"runs in this run's {chosen} pass"))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _backend_session():
     """Drops every database this process made (and its template) when the session ends."""

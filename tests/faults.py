@@ -21,21 +21,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.live import REPO, STARLING
+from tests.postgres import requires
 
 PG_URL = os.environ.get("STARLING_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("STARLING_TEST_REDIS_URL", "")
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
-requires_shared_postgres = pytest.mark.skipif(
-    not PG_URL.startswith("postgresql"), reason="STARLING_TEST_DATABASE_URL does not name a PostgreSQL database")
-requires_pg_binaries = pytest.mark.skipif(
-    not (PG_BIN / "initdb").exists(), reason=f"no PostgreSQL binaries in {PG_BIN} to run a throwaway cluster")
+requires_shared_postgres = requires(PG_URL.startswith("postgresql"),
+                                    "STARLING_TEST_DATABASE_URL does not name a PostgreSQL database")
+requires_pg_binaries = requires((PG_BIN / "initdb").exists(),
+                                f"no PostgreSQL binaries in {PG_BIN} to run a throwaway cluster")
 
 
 async def _admin(statement: str) -> None:

@@ -54,8 +54,30 @@ if ON_POSTGRES and not PG_URL.startswith("postgresql"):
     raise pytest.UsageError("STARLING_TEST_BACKEND=postgres needs STARLING_TEST_DATABASE_URL "
                             "(e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)")
 
-requires_postgres = pytest.mark.skipif(not PG_URL.startswith("postgresql"),
-                                       reason="STARLING_TEST_DATABASE_URL does not name a PostgreSQL database")
+# Every pass of this run of `make test` (scripts/test_passes.py names them); a lone pytest is one pass.
+PASSES = tuple(os.environ.get("STARLING_TEST_PASSES", BACKEND).split(","))
+
+
+def elsewhere_in_this_run(backend: str) -> bool:
+    """Whether a test that brings its own `backend`, whatever pass runs it (a throwaway PostgreSQL database
+    or cluster, a SQLite file of its own), is run by another pass of this run: there it runs, and in this
+    pass it would only repeat itself, at the same moment, on a machine both passes share."""
+    return backend != BACKEND and backend in PASSES
+
+
+def in_pass_of(backend: str) -> pytest.MarkDecorator:
+    return pytest.mark.skipif(elsewhere_in_this_run(backend), reason=f"runs in this run's {backend} pass")
+
+
+def requires(condition: bool, missing: str, backend: str = "postgres") -> pytest.MarkDecorator:
+    """Skip when `condition` does not hold (saying what is `missing`), and in the passes that are not
+    `backend`'s when this run has one (see elsewhere_in_this_run)."""
+    reason = f"runs in this run's {backend} pass" if condition else missing
+    return pytest.mark.skipif(not condition or elsewhere_in_this_run(backend), reason=reason)
+
+
+requires_postgres = requires(PG_URL.startswith("postgresql"),
+                             "STARLING_TEST_DATABASE_URL does not name a PostgreSQL database")
 
 
 def sqlite_only(reason: str) -> pytest.MarkDecorator:

@@ -1,7 +1,9 @@
 """Run Mastodon.py's own test suite (2.3.3, from its PyPI sdist) against a live Starling.
 
 Its tests expect a Mastodon development server at http://localhost:3000 seeded by its setup.sql;
-`starling fixtures mastodon-py` seeds the same accounts, app and tokens. Recording is disabled, so every
+`starling fixtures mastodon-py` seeds the same accounts, app and tokens. The two passes of `make test`
+run at once, so the PostgreSQL pass serves on port 3001 and points their unpacked tests there (the base
+URL is the only thing changed in their files). Recording is disabled, so every
 request reaches our server. The summary (per module, and every failure with its first error line) goes
 to test-output/mastodon_py_summary.txt; the full output beside it.
 
@@ -10,6 +12,7 @@ Run it alone with:  .venv/bin/pytest -q -m slow tests/test_mastodon_py_suite.py 
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -27,7 +30,7 @@ from tests.postgres import output_dir
 pytestmark = pytest.mark.slow
 
 VERSION = "2.3.3"
-PORT = 3000
+PORT = 3001 if os.environ.get("STARLING_TEST_BACKEND") == "postgres" else 3000
 OUTPUT = output_dir()
 CACHE = REPO / "test-output" / "cache"
 
@@ -95,9 +98,17 @@ def sdist() -> Path:
 
 
 def unpack(tarball: Path, into: Path) -> Path:
+    """Their source tree, with their tests pointed at our port when it is not 3000."""
     with tarfile.open(tarball) as archive:
         archive.extractall(into, filter="data")
-    return into / f"mastodon_py-{VERSION}"
+    root = into / f"mastodon_py-{VERSION}"
+    if PORT != 3000:
+        for module in (root / "tests").glob("*.py"):
+            source = module.read_text()
+            moved = source.replace("localhost:3000", f"localhost:{PORT}").replace("127.0.0.1:3000", f"127.0.0.1:{PORT}")
+            if moved != source:
+                module.write_text(moved)
+    return root
 
 
 def parse_junit(path: Path) -> SuiteResult:
