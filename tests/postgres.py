@@ -65,10 +65,6 @@ def elsewhere_in_this_run(backend: str) -> bool:
     return backend != BACKEND and backend in PASSES
 
 
-def in_pass_of(backend: str) -> pytest.MarkDecorator:
-    return pytest.mark.skipif(elsewhere_in_this_run(backend), reason=f"runs in this run's {backend} pass")
-
-
 def requires(condition: bool, missing: str, backend: str = "postgres") -> pytest.MarkDecorator:
     """Skip when `condition` does not hold (saying what is `missing`), and in the passes that are not
     `backend`'s when this run has one (see elsewhere_in_this_run)."""
