@@ -98,16 +98,19 @@ def sdist() -> Path:
 
 
 def unpack(tarball: Path, into: Path) -> Path:
-    """Their source tree, with their tests pointed at our port when it is not 3000."""
+    """Their source tree, with their tests and recorded cassettes pointed at our port when it is not 3000
+    (a few of their tests replay cassettes even with recording disabled, matched on the URL)."""
     with tarfile.open(tarball) as archive:
         archive.extractall(into, filter="data")
     root = into / f"mastodon_py-{VERSION}"
     if PORT != 3000:
-        for module in (root / "tests").glob("*.py"):
-            source = module.read_text()
+        for path in (root / "tests").rglob("*"):
+            if path.suffix not in (".py", ".yaml", ".yml", ".json"):
+                continue
+            source = path.read_text(errors="surrogateescape")
             moved = source.replace("localhost:3000", f"localhost:{PORT}").replace("127.0.0.1:3000", f"127.0.0.1:{PORT}")
             if moved != source:
-                module.write_text(moved)
+                path.write_text(moved, errors="surrogateescape")
     return root
 
 
