@@ -115,7 +115,25 @@ async def file_report(session: AsyncSession, *, reporter_id: int, target_account
                     created_at=now, updated_at=now)
     session.add(report)
     await session.flush()
+    # The staff hear about it in the same transaction (a report about a moderator is not sent to them).
+    await notifications.notify_staff_of_report(session, reporter_id=reporter_id, report_id=report.id,
+                                               exclude=[target.id])
     return report
+
+
+async def reports_for_notices(session: AsyncSession, viewer_id: int, report_ids: Sequence[int]
+                              ) -> dict[int, tuple[Report, Account]]:
+    """The reports `admin.report` notifications point to, each with its target, for a reader who is still
+    a moderator or admin (someone who lost the role no longer reads them: empty). Two queries."""
+    wanted = set(report_ids)
+    if not wanted:
+        return {}
+    viewer = await session.get(Account, viewer_id)
+    if viewer is None or not viewer.is_moderator or not viewer.usable:
+        return {}
+    reports = await repository.reports_by_ids(session, wanted)
+    targets = await accounts_repository.by_ids(session, {r.target_account_id for r in reports.values()})
+    return {rid: (r, targets[r.target_account_id]) for rid, r in reports.items() if r.target_account_id in targets}
 
 
 @dataclass

@@ -16,6 +16,13 @@ async def report(session: AsyncSession, report_id: int) -> Report | None:
     return await session.get(Report, report_id)
 
 
+async def reports_by_ids(session: AsyncSession, report_ids: Iterable[int]) -> dict[int, Report]:
+    wanted = set(report_ids)
+    if not wanted:
+        return {}
+    return {r.id: r for r in await session.scalars(select(Report).where(Report.id.in_(wanted)))}
+
+
 def reports_query(*, resolved: bool | None, account_id: int | None = None,
                   target_account_id: int | None = None, source: str | None = None) -> Select:
     stmt = select(Report)
