@@ -113,7 +113,53 @@ async def error_page(request: Request, status_code: int, message: str) -> Respon
                       title=_TITLES.get(status_code, "Something went wrong"))
 
 
-_TITLES = {403: "Not allowed", 404: "Not found", 413: "Too large", 422: "Not accepted", 429: "Slow down"}
+_TITLES = {403: "Not allowed", 404: "Not found", 405: "Not allowed", 413: "Too large", 422: "Not accepted",
+           429: "Slow down", 500: "Something went wrong", 503: "Service unavailable"}
+
+# Paths that belong to API clients: their errors keep Mastodon's JSON shape whatever the client accepts.
+API_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke", "/.well-known/", "/nodeinfo/", "/health", "/bench/",
+                "/openapi.json", "/static/", "/system/")
+JSON_TYPES = ("application/json", "application/activity+json", "application/ld+json")
+
+
+def wants_page(request: Request) -> bool:
+    """Whether an error on this request should be an HTML page rather than `{"error": ...}`: any path
+    outside the API's, unless the client asked for JSON and not for HTML (a script poking a web path)."""
+    if request.url.path.startswith(API_PREFIXES):
+        return False
+    accept = request.headers.get("accept", "").lower()
+    if "text/html" in accept or "application/xhtml+xml" in accept:
+        return True
+    return not any(kind in accept for kind in JSON_TYPES)
+
+
+def _bare_context(request: Request) -> dict[str, Any]:
+    """What base.html needs, from settings alone: for pages answered when the database may not be."""
+    ctx = request.app.state.ctx
+    return {"request": request, "viewer": None, "csrf_token": "", "instance": None,
+            "instance_title": ctx.settings.instance_title, "version": starling.__version__,
+            "unread_notifications": None, "path": here(request), "htmx": is_htmx(request), "settings": ctx.settings}
+
+
+async def outside_error_page(request: Request, status_code: int, message: str, *, bare: bool = False,
+                             headers: dict[str, str] | None = None) -> Response:
+    """The HTML answer to an error raised outside a web route (an unknown path, a database outage, a
+    crash). `bare` renders without touching the database: the outage page must not need it, and a page
+    whose own rendering fails falls back to it."""
+    title = _TITLES.get(status_code, "Something went wrong")
+    if is_htmx(request):
+        body = render_text("_flash.html", {"message": message, "kind": "error"})
+        return _respond(request, body, status_code, {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML",
+                                                     **(headers or {})}, True)
+    if not bare:
+        try:
+            return await page(request, "error.html", status_code=status_code, headers=headers, no_store=True,
+                              message=message, title=title)
+        except Exception:  # noqa: BLE001 - the database went away while rendering: the bare page needs none
+            pass
+    values = _bare_context(request)
+    values.update(message=message, title=title)
+    return _respond(request, render_text("error.html", values), status_code, headers, True)
 
 
 class WebRoute(APIRoute):
