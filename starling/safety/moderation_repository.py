@@ -120,6 +120,17 @@ async def warnings_of(session: AsyncSession, account_id: int, limit: int = 50) -
                                       .order_by(AccountWarning.id.desc()).limit(limit)))
 
 
+async def latest_warning(session: AsyncSession, account_id: int, action: str) -> AccountWarning | None:
+    return await session.scalar(select(AccountWarning).where(AccountWarning.account_id == account_id,
+                                                             AccountWarning.action == action)
+                                .order_by(AccountWarning.id.desc()).limit(1))
+
+
+async def count_pending_appeals(session: AsyncSession, limit: int) -> int:
+    capped = select(Appeal.id).where(Appeal.decision.is_(None)).limit(limit).subquery()
+    return int(await session.scalar(select(func.count()).select_from(capped)) or 0)
+
+
 async def appeal(session: AsyncSession, appeal_id: int) -> Appeal | None:
     return await session.get(Appeal, appeal_id)
 

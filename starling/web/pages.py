@@ -9,7 +9,8 @@
 version, unread_notifications (int or None), path (this page, for `next`), and sets the CSRF cookie when
 the browser has none. Errors (`StarlingError`) raised in a `web_router` route become an HTML error page
 (or, for htmx, a message in the page's #flash region); `Viewer` without a session becomes a redirect to
-the sign-in page and back.
+the sign-in page and back; a suspended account's browser is sent to its suspension page from every
+route but that page's own (and sign-out).
 """
 
 from __future__ import annotations
@@ -26,7 +27,16 @@ from starling.accounts import instance as instance_settings
 from starling.errors import StarlingError
 from starling.notifications import service as notifications
 from starling.web import csrf
-from starling.web.deps import SignInRequired, here, secret_of, sign_in_url, signed_in
+from starling.web.deps import (
+    SUSPENDED_PAGE,
+    AccountSuspended,
+    SignInRequired,
+    confined,
+    here,
+    secret_of,
+    sign_in_url,
+    signed_in,
+)
 from starling.web.templating import PAGE_HEADERS, content_security_policy, render_text
 
 UNREAD_LIMIT = 100  # the badge says "99+" beyond this
@@ -153,6 +163,8 @@ async def outside_error_page(request: Request, status_code: int, message: str, *
                                                      **(headers or {})}, True)
     if not bare:
         try:
+            if await confined(request):  # a suspended account is shown nothing but its suspension page
+                return RedirectResponse(SUSPENDED_PAGE, status_code=303)
             return await page(request, "error.html", status_code=status_code, headers=headers, no_store=True,
                               message=message, title=title)
         except Exception:  # noqa: BLE001 - the database went away while rendering: the bare page needs none
@@ -170,7 +182,13 @@ class WebRoute(APIRoute):
 
         async def handle(request: Request) -> Response:
             try:
+                if await confined(request):
+                    raise AccountSuspended()
                 return await handler(request)
+            except AccountSuspended:
+                if is_htmx(request):
+                    return Response(status_code=200, headers={"HX-Redirect": SUSPENDED_PAGE})
+                return RedirectResponse(SUSPENDED_PAGE, status_code=303)
             except SignInRequired as exc:
                 target = sign_in_url(exc.next_path)
                 if is_htmx(request):
