@@ -71,7 +71,7 @@ async def test_types_filters_and_the_unread_count(client, ctx, cast, make_accoun
     await _post(client, cast.admin, "hello @alice")  # a mention for nobody else; alice is not staff
     r = await client.post("/api/v1/reports", json={"account_id": str(cast.eve.id)}, headers=cast.alice.headers)
     assert r.status_code == 200
-    await client.post("/api/v1/accounts/%s/follow" % cast.admin.id, headers=cast.bob.headers)
+    await client.post(f"/api/v1/accounts/{cast.admin.id}/follow", headers=cast.bob.headers)
     assert [n["type"] for n in await _notes(client, cast.admin, **{"types[]": "admin.report"})] == ["admin.report"]
     assert "admin.report" not in [n["type"] for n in await _notes(client, cast.admin,
                                                                   **{"exclude_types[]": "admin.report"})]
