@@ -53,14 +53,15 @@ async def test_delete_media_removes_rows_then_files_and_refuses_reattaching(clie
     assert not any(path.exists() for path in files)
 
 
-async def test_delete_media_in_a_json_body_and_only_for_the_owner(client, cast, drain, settings):
+async def test_delete_media_in_a_body_and_only_for_the_owner(client, cast, drain, settings):
     status_id, media = await _post_with_media(client, cast.alice, "mine to delete")
     stranger = await client.request("DELETE", f"/api/v1/statuses/{status_id}", json={"delete_media": True},
                                     headers=cast.bob.headers)
     assert stranger.status_code == 404
     await drain()
     assert all(path.exists() for path in _files(settings, media))
-    owner = await client.request("DELETE", f"/api/v1/statuses/{status_id}", json={"delete_media": True},
+    # As Mastodon.py sends it: a form body with "1".
+    owner = await client.request("DELETE", f"/api/v1/statuses/{status_id}", data={"delete_media": "1"},
                                  headers=cast.alice.headers)
     assert owner.status_code == 200
     await drain()
