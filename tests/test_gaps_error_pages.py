@@ -107,3 +107,18 @@ async def test_a_database_outage_keeps_the_api_json(nowhere):
         response = await nowhere.request(method, path, headers=BROWSER)
         assert response.status_code == 503 and response.json() == OUTAGE_JSON
         assert response.headers["Retry-After"] == "7"
+
+
+async def test_a_crash_is_a_plain_page_on_web_paths_and_json_on_api_paths(app):
+    async def boom():
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/boom", boom)
+    app.add_api_route("/api/v1/boom", boom)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        page = await http.get("/boom", headers=BROWSER)
+        assert page.status_code == 500 and _is_page(page)
+        assert "<h1>Something went wrong</h1>" in page.text and "a bug" not in page.text
+        api = await http.get("/api/v1/boom", headers=BROWSER)
+        assert api.status_code == 500 and api.json() == {"error": "Internal server error"}
