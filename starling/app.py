@@ -23,9 +23,13 @@ from starling.context import AppContext
 from starling.errors import RateLimited, StarlingError, TooLarge
 from starling.infra import jobs
 from starling.safety.ratelimit import RateLimiter
+from starling.web import pages
 from starling.web.deps import SESSION_COOKIE
 
 log = logging.getLogger("starling")
+
+# What a browser is told for the web app's own paths (the API keeps Mastodon's wording).
+WEB_MESSAGES = {404: "There is no page at this address.", 405: "This page cannot be used that way."}
 
 DOMAINS = ("accounts", "posts", "media", "graph", "timelines", "notifications", "search", "safety")
 
@@ -46,6 +50,17 @@ def load_job_handlers() -> None:
                 raise
 
 
+async def _answer(request: Request, status: int, message: str, *, details: dict | None = None,
+                  page_message: str | None = None, bare: bool = False, headers: dict[str, str] | None = None):
+    """The error in the face's shape: an HTML page for the web app's paths (web.pages.wants_page),
+    Mastodon's `{"error": ...}` for the API's."""
+    if pages.wants_page(request):
+        return await pages.outside_error_page(request, status, page_message or message, bare=bare, headers=headers)
+    response = error_body(status, message, details)
+    response.headers.update(headers or {})
+    return response
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     from starling.infra.db import DATABASE_ERRORS, unavailable
 
@@ -53,34 +68,33 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _starling_error(request: Request, exc: StarlingError):
         if exc.status >= 500:
             log.warning("%s %s: %s", request.method, request.url.path, exc.internal)
-        response = error_body(exc.status, exc.message, exc.details)
-        if isinstance(exc, RateLimited):
-            response.headers["Retry-After"] = str(exc.retry_after)
-        return response
+        retry = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        return await _answer(request, exc.status, exc.message, details=exc.details, headers=retry)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_request: Request, exc: RequestValidationError):
+    async def _validation_error(request: Request, exc: RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ())[1:]) or "request"
-        return error_body(422, f"Validation failed: {where} {first.get('msg', 'is invalid')}".strip())
+        return await _answer(request, 422, f"Validation failed: {where} {first.get('msg', 'is invalid')}".strip())
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException):
+    async def _http_error(request: Request, exc: StarletteHTTPException):
         message = "Record not found" if exc.status_code == 404 else str(exc.detail)
-        return error_body(exc.status_code, message)
+        return await _answer(request, exc.status_code, message, page_message=WEB_MESSAGES.get(exc.status_code))
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_body(500, "Internal server error")
+        return await _answer(request, 500, "Internal server error", bare=True,
+                             page_message="Something went wrong on our side. Try again in a moment.")
 
     async def _database_error(request: Request, exc: Exception):
         if not unavailable(exc):
             return await _crash(request, exc)
         log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
-        response = error_body(503, "The database is unavailable; try again shortly")
-        response.headers["Retry-After"] = str(request.app.state.ctx.settings.db_retry_after)
-        return response
+        return await _answer(request, 503, "The database is unavailable; try again shortly", bare=True,
+                             page_message="The service is unavailable for a moment. Try again shortly.",
+                             headers={"Retry-After": str(request.app.state.ctx.settings.db_retry_after)})
 
     # Registered on the exceptions' own classes (not just Exception) so they are answered inside the app,
     # not re-raised by the outermost middleware: an outage is an expected state, not a crash.

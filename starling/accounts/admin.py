@@ -73,6 +73,8 @@ async def suspend(session: AsyncSession, actor: Account, account_id: int) -> Acc
         await repository.revoke_account_tokens(session, account.id, now)
         await sessions.end_all(session, account.id)
         moderation.record(session, actor.id, "account.suspend", account_id=account.id)
+        # The notice tells the account why it cannot act, and is what it appeals from its suspension page.
+        await moderation.send_notice(session, account.id, "suspend")
         await session.flush()
     return account
 

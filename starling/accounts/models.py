@@ -160,3 +160,5 @@ Index("ix_accounts_created", Account.created_at)
 # Home merges the followed accounts above the fan-out threshold at read time: found by this, not by
 # looking at every account the reader follows.
 Index("ix_accounts_followers_count", Account.followers_count)
+# A new report notifies every moderator and admin (safety.moderation): found by this, not by a scan.
+Index("ix_accounts_role", Account.role)

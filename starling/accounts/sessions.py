@@ -43,9 +43,22 @@ async def start(session: AsyncSession, settings: Settings, account_id: int, *, u
     return raw
 
 
+def may_hold_session(account: Account) -> bool:
+    """Whether an account may be signed in to the web app. A suspended one may (as on Mastodon): it
+    sees only its suspension page, where it reads why and appeals. A disabled one, or one awaiting
+    approval, may not."""
+    return account.disabled_at is None and account.approved
+
+
+def sign_in_refusal(account: Account) -> str | None:
+    """Why the web sign-in form turns a right password away (Mastodon's words), or None."""
+    return None if may_hold_session(account) else service.unusable_reason(account)
+
+
 async def resolve(session: AsyncSession, raw: str | None) -> tuple[WebSession, Account] | None:
     """The live session behind a cookie value and its account, or None when unknown, expired, or when
-    the account may no longer act (suspended, awaiting approval)."""
+    the account may no longer be signed in (disabled, awaiting approval). A suspended account's session
+    resolves: the web app confines it to the suspension page."""
     if not raw or len(raw) > 100:
         return None
     row = (await session.execute(
@@ -54,7 +67,7 @@ async def resolve(session: AsyncSession, raw: str | None) -> tuple[WebSession, A
     if row is None:
         return None
     web_session, account = row
-    if web_session.expires_at <= clock.utcnow_naive() or not account.usable:
+    if web_session.expires_at <= clock.utcnow_naive() or not may_hold_session(account):
         return None
     return web_session, account
 

@@ -7,16 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from starling import clock, ids
+from starling import ids
 from starling.api.accounts_graph import me, path_id
 from starling.api.deps import Auth, Ctx, ReadSession, WriteSession, scoped
-from starling.api.entities.account import account_entity
-from starling.api.entities.moderation import account_warning_entity, appeal_entity
+from starling.api.entities.moderation import account_warning_entity, appeal_entity, report_entity
 from starling.api.params import Params, body_params
 from starling.api.responses import JSON
 from starling.errors import NotFound, Unprocessable
 from starling.safety import moderation
-from starling.safety.models import Report
 
 router = APIRouter()
 
@@ -29,22 +27,6 @@ def _ids(params: Params, name: str) -> list[int]:
             raise Unprocessable(f"Validation failed: {name} holds an unknown id")
         parsed.append(value)
     return parsed
-
-
-def report_entity(ctx, report: Report, target) -> dict:
-    """Mastodon's Report entity (what the reporter sees)."""
-    return {
-        "id": str(report.id),
-        "action_taken": report.action_taken_at is not None,
-        "action_taken_at": None,
-        "category": report.category,
-        "comment": report.comment,
-        "forwarded": bool(report.forward),
-        "created_at": clock.iso(report.created_at),
-        "status_ids": list(report.status_ids) or None,
-        "rule_ids": list(report.rule_ids) or None,
-        "target_account": account_entity(ctx, target),
-    }
 
 
 @router.post("/api/v1/reports")

@@ -115,11 +115,12 @@ async def edit(status_id: int, request: Request, ctx: Ctx, session: WriteSession
 
 
 @router.delete("/api/v1/statuses/{status_id:int}")
-async def delete(status_id: int, ctx: Ctx, session: WriteSession, auth: WriteStatuses) -> JSON:
+async def delete(status_id: int, request: Request, ctx: Ctx, session: WriteSession, auth: WriteStatuses) -> JSON:
     me = auth.account.id
+    delete_media = bool((await body_params(request)).bool("delete_media", False))
     status = await service.own_status(session, me, path_id(status_id))
     entity = await status_entity(session, ctx, status, me, source=True)
-    await service.delete_status(session, status)
+    await service.delete_status(session, status, delete_media=delete_media)
     return JSON(entity)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling.infra.direct import Query
@@ -44,6 +44,14 @@ async def release(session: AsyncSession, status_id: int, keep: Iterable[int]) ->
                                  MediaAttachment.id.not_in(set(keep)))
                           .values(status_id=None, position=0)
                           .execution_options(synchronize_session=False))
+
+
+async def delete_of_status(session: AsyncSession, status_id: int) -> list[tuple[str, str]]:
+    """Delete the attachments of `status_id`; returns each one's (file, preview) keys."""
+    rows = await session.execute(delete(MediaAttachment).where(MediaAttachment.status_id == status_id)
+                                 .returning(MediaAttachment.file_key, MediaAttachment.preview_key)
+                                 .execution_options(synchronize_session=False))
+    return [(file_key, preview_key) for file_key, preview_key in rows]
 
 
 # The attachments of a page of statuses, for direct reads (see infra.direct): what the entity shows.

@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starling import ids
 from starling.context import AppContext
 from starling.errors import NotFound, TooLarge, Unprocessable
-from starling.infra import cache
+from starling.infra import cache, jobs
 from starling.infra.storage import LocalStorage
 from starling.media import processing, repository
 from starling.media.models import MediaAttachment
 
 MAX_DESCRIPTION = 1500
 PROFILE_KINDS = ("avatar", "header")
+FILES_DELETED = "media.files_deleted"
 
 
 def parse_focus(raw: str | None) -> tuple[float, float] | None:
@@ -116,6 +117,16 @@ async def delete_attachment(ctx: AppContext, session: AsyncSession, account_id: 
     await session.flush()
     for key in keys:
         ctx.storage.delete(key)
+
+
+async def discard_of_status(session: AsyncSession, status_id: int) -> int:
+    """Delete a status's attachments with it (`delete_media`): the rows go in this transaction, so they
+    can never be attached again; their files go once it commits, through the `media.files_deleted` job
+    (a rolled-back delete must not have lost its files). Returns how many were deleted."""
+    keys = await repository.delete_of_status(session, status_id)
+    if keys:
+        jobs.enqueue(session, FILES_DELETED, {"keys": [key for pair in keys for key in pair]})
+    return len(keys)
 
 
 async def attach(session: AsyncSession, account_id: int, media_ids: Sequence[int],

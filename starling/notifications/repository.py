@@ -83,6 +83,16 @@ async def booster_ids(session: AsyncSession, status_id: int) -> list[int]:
         .where(Status.reblog_of_id == status_id, Account.suspended_at.is_(None))))
 
 
+STAFF_ROLES = ("admin", "moderator")
+
+
+async def active_staff_ids(session: AsyncSession) -> list[int]:
+    """Moderators and admins who may act now (not suspended or disabled, approved)."""
+    return list(await session.scalars(
+        select(Account.id).where(Account.role.in_(STAFF_ROLES), Account.suspended_at.is_(None),
+                                 Account.disabled_at.is_(None), Account.approved.is_(True))))
+
+
 async def is_suspended(session: AsyncSession, account_id: int) -> bool:
     suspended = await session.scalar(select(Account.suspended_at).where(Account.id == account_id))
     return suspended is not None

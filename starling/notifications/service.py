@@ -79,6 +79,34 @@ async def notify_moderation(session: AsyncSession, *, recipient_id: int, from_id
                                              clock.utcnow_naive())])
 
 
+REPORT_TYPE = "admin.report"
+
+
+def report_key(reporter_id: int, report_id: int) -> str:
+    """The dedupe key of an `admin.report` notification; it ends with the report's id."""
+    return dedupe_key(REPORT_TYPE, reporter_id, None, str(report_id))
+
+
+def report_id_of(key: str) -> int | None:
+    """The report an `admin.report` notification points to."""
+    tail = key.rsplit(":", 1)[-1]
+    return int(tail) if tail.isdigit() else None
+
+
+async def notify_staff_of_report(session: AsyncSession, *, reporter_id: int, report_id: int,
+                                 exclude: Iterable[int] = ()) -> int:
+    """`admin.report` to every active moderator and admin but the reporter and those in `exclude` (the
+    reported account): one insert for all of them, in the transaction that files the report. Blocks and
+    mutes are not asked here (reading applies them, as for every notification). Returns how many."""
+    left_out = {reporter_id, *exclude}
+    now = clock.utcnow_naive()
+    rows = [_row(staff_id, reporter_id, REPORT_TYPE, None, report_key(reporter_id, report_id), now)
+            for staff_id in await repository.active_staff_ids(session) if staff_id not in left_out]
+    if rows:
+        await _add(session, rows)
+    return len(rows)
+
+
 async def withdraw(session: AsyncSession, *, recipient_id: int, from_id: int, type: str,
                    status_id: int | None = None) -> None:
     """Remove the notification an undone action created (unfollow, unfavourite, unboost...)."""

@@ -372,9 +372,12 @@ async def edit_status(session: AsyncSession, settings: Settings, *, account_id: 
 
 # ---- deleting ---------------------------------------------------------------------------------------
 
-async def delete_status(session: AsyncSession, status: Status) -> None:
+async def delete_status(session: AsyncSession, status: Status, *, delete_media: bool = False) -> None:
     """Delete a status and its boosts, fix the counters, and queue its removal from feeds and search.
-    Its media stay (unattached) so a client can delete-and-redraft with them."""
+    Its media stay (unattached) so a client can delete-and-redraft with them, unless `delete_media`
+    asks for them to go too (Mastodon's parameter): then they can never be attached again."""
+    if delete_media:
+        await media_service.discard_of_status(session, status.id)
     boosts = await repository.boosts_of(session, status.id)
     if status.reblog_of_id is not None:
         await repository.bump_status(session, status.reblog_of_id, reblogs=-1)

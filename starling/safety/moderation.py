@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling import clock, ids
@@ -38,6 +40,7 @@ MAX_REASON = 2000
 MAX_APPEAL = 2000
 MAX_REPORTED_STATUSES = 50
 WARNING_TYPE = "moderation_warning"
+ALREADY_APPEALED = "Validation failed: this warning has already been appealed"
 
 
 # ---- who may act -------------------------------------------------------------------------------------
@@ -115,7 +118,25 @@ async def file_report(session: AsyncSession, *, reporter_id: int, target_account
                     created_at=now, updated_at=now)
     session.add(report)
     await session.flush()
+    # The staff hear about it in the same transaction (a report about a moderator is not sent to them).
+    await notifications.notify_staff_of_report(session, reporter_id=reporter_id, report_id=report.id,
+                                               exclude=[target.id])
     return report
+
+
+async def reports_for_notices(session: AsyncSession, viewer_id: int, report_ids: Sequence[int]
+                              ) -> dict[int, tuple[Report, Account]]:
+    """The reports `admin.report` notifications point to, each with its target, for a reader who is still
+    a moderator or admin (someone who lost the role no longer reads them: empty). Two queries."""
+    wanted = set(report_ids)
+    if not wanted:
+        return {}
+    viewer = await session.get(Account, viewer_id)
+    if viewer is None or not viewer.is_moderator or not viewer.usable:
+        return {}
+    reports = await repository.reports_by_ids(session, wanted)
+    targets = await accounts_repository.by_ids(session, {r.target_account_id for r in reports.values()})
+    return {rid: (r, targets[r.target_account_id]) for rid, r in reports.items() if r.target_account_id in targets}
 
 
 @dataclass
@@ -346,12 +367,63 @@ async def file_appeal(session: AsyncSession, account_id: int, warning_id: int, t
     if len(text) > MAX_APPEAL:
         raise Unprocessable(f"Validation failed: Text is too long (maximum is {MAX_APPEAL} characters)")
     if await repository.appeal_of_warning(session, warning_id) is not None:
-        raise Unprocessable("Validation failed: this warning has already been appealed")
+        raise Unprocessable(ALREADY_APPEALED)
     appeal = Appeal(id=ids.new_id(), account_id=account_id, warning_id=warning_id, text=text,
                     created_at=clock.utcnow_naive())
-    session.add(appeal)
-    await session.flush()
+    try:
+        async with session.begin_nested():  # two appeals sent at once: the unique warning_id keeps one
+            session.add(appeal)
+    except IntegrityError:
+        raise Unprocessable(ALREADY_APPEALED) from None
     return appeal
+
+
+@dataclass(frozen=True)
+class Suspension:
+    """What a suspended account is shown: since when, the notice that said why (None when the suspension
+    came without one) and the appeal it filed against that notice."""
+
+    suspended_at: datetime
+    warning: AccountWarning | None
+    appeal: Appeal | None
+
+
+async def suspension_of(session: AsyncSession, account_id: int) -> Suspension | None:
+    """The account's suspension with its latest suspension notice and appeal; None when not suspended."""
+    account = await session.get(Account, account_id)
+    if account is None or account.suspended_at is None:
+        return None
+    warning = await repository.latest_warning(session, account_id, "suspend")
+    appeal = await repository.appeal_of_warning(session, warning.id) if warning is not None else None
+    return Suspension(account.suspended_at, warning, appeal)
+
+
+async def appeal_suspension(session: AsyncSession, account_id: int, text: str) -> Appeal:
+    """A suspended account appeals its suspension (once), from the only page it can still open."""
+    suspension = await suspension_of(session, account_id)
+    if suspension is None:
+        raise Unprocessable("Validation failed: this account is not suspended")
+    if suspension.warning is None:
+        raise Unprocessable("Validation failed: there is no suspension notice to appeal")
+    return await file_appeal(session, account_id, suspension.warning.id, text)
+
+
+async def send_notice(session: AsyncSession, account_id: int, action: str, text: str = "") -> AccountWarning:
+    """The notice for an action another capability took for a moderator (the admin accounts page's
+    suspend), so the account learns of it and can appeal it like any other."""
+    return await _warn(session, account_id, action, _reason(text))
+
+
+async def pending_appeals_count(session: AsyncSession, moderator_id: int, limit: int = 100) -> int:
+    """How many appeals wait for a decision (at most `limit`), for the moderation queue's banner."""
+    await moderator(session, moderator_id)
+    return await repository.count_pending_appeals(session, limit)
+
+
+async def appellants(session: AsyncSession, moderator_id: int, account_ids: Sequence[int]) -> dict[int, Account]:
+    """The accounts behind a page of appeals (one query)."""
+    await moderator(session, moderator_id)
+    return await accounts_repository.by_ids(session, set(account_ids))
 
 
 async def list_appeals(session: AsyncSession, moderator_id: int, page: Any, *,

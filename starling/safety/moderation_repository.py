@@ -16,6 +16,13 @@ async def report(session: AsyncSession, report_id: int) -> Report | None:
     return await session.get(Report, report_id)
 
 
+async def reports_by_ids(session: AsyncSession, report_ids: Iterable[int]) -> dict[int, Report]:
+    wanted = set(report_ids)
+    if not wanted:
+        return {}
+    return {r.id: r for r in await session.scalars(select(Report).where(Report.id.in_(wanted)))}
+
+
 def reports_query(*, resolved: bool | None, account_id: int | None = None,
                   target_account_id: int | None = None, source: str | None = None) -> Select:
     stmt = select(Report)
@@ -111,6 +118,17 @@ async def warnings_by_ids(session: AsyncSession, warning_ids: Iterable[int]) -> 
 async def warnings_of(session: AsyncSession, account_id: int, limit: int = 50) -> list[AccountWarning]:
     return list(await session.scalars(select(AccountWarning).where(AccountWarning.account_id == account_id)
                                       .order_by(AccountWarning.id.desc()).limit(limit)))
+
+
+async def latest_warning(session: AsyncSession, account_id: int, action: str) -> AccountWarning | None:
+    return await session.scalar(select(AccountWarning).where(AccountWarning.account_id == account_id,
+                                                             AccountWarning.action == action)
+                                .order_by(AccountWarning.id.desc()).limit(1))
+
+
+async def count_pending_appeals(session: AsyncSession, limit: int) -> int:
+    capped = select(Appeal.id).where(Appeal.decision.is_(None)).limit(limit).subquery()
+    return int(await session.scalar(select(func.count()).select_from(capped)) or 0)
 
 
 async def appeal(session: AsyncSession, appeal_id: int) -> Appeal | None:

@@ -12,7 +12,7 @@ from starling.accounts import service, sessions, throttle
 from starling.api.deps import Ctx, WriteSession
 from starling.errors import RateLimited, Unprocessable
 from starling.safety.ratelimit import client_ip
-from starling.web.deps import SESSION_COOKIE, CsrfForm, OptionalViewer, Viewer, WebSessionId, safe_next
+from starling.web.deps import SESSION_COOKIE, SUSPENDED_PAGE, CsrfForm, OptionalViewer, Viewer, WebSessionId, safe_next
 from starling.web.pages import page, redirect, web_router
 
 router = web_router()
@@ -62,9 +62,11 @@ async def sign_in(request: Request, ctx: Ctx, session: WriteSession, form: CsrfF
     await throttle.record(session, ctx.settings, ip=ip, login=username, succeeded=account is not None)
     if account is None:
         return await again(BAD_LOGIN, 401)
-    reason = service.unusable_reason(account)
+    reason = sessions.sign_in_refusal(account)
     if reason:
         return await again(reason + ".", 403)
+    if account.suspended_at is not None:
+        next_path = SUSPENDED_PAGE
     # A sign-in always starts a new session; the one this browser held (if any) ends.
     await sessions.end(session, request.cookies.get(SESSION_COOKIE))
     raw = await sessions.start(session, ctx.settings, account.id,

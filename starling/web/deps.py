@@ -3,6 +3,9 @@
     Viewer          the signed-in account (routes that need one); without a live session the person is
                     sent to /auth/sign_in?next=<this page> and comes back after signing in.
     OptionalViewer  the signed-in account or None (public pages).
+    SuspendedViewer the signed-in account even when suspended (the suspension page alone). Everywhere
+                    else a suspended account is sent to SUSPENDED_PAGE (by Viewer and OptionalViewer,
+                    and before any web route runs: see pages.WebRoute).
     WebSessionId    the id of the browser session (to keep it when others are signed out).
     CsrfForm        the submitted form as `Params`, after checking its CSRF token (403 when missing or
                     wrong). Every POST route takes it.
@@ -22,6 +25,9 @@ from starling.errors import Forbidden
 from starling.web import csrf
 
 SESSION_COOKIE = "starling_session"
+# A suspended account, signed in, may open only these: its suspension page (read why, appeal) and sign out.
+SUSPENDED_PAGE = "/suspended"
+SUSPENDED_PATHS = frozenset({SUSPENDED_PAGE, f"{SUSPENDED_PAGE}/appeal", "/auth/sign_out"})
 CSRF_HEADER = "x-csrf-token"
 # Form bodies stay small; only the compose box and profile images upload files (bounded by BodyLimit).
 MAX_FORM_BYTES = 200_000
@@ -33,6 +39,11 @@ class SignInRequired(Exception):
     def __init__(self, next_path: str):
         super().__init__(next_path)
         self.next_path = next_path
+
+
+class AccountSuspended(Exception):
+    """Raised for a suspended account's session anywhere but its suspension page; the web routes answer
+    with a redirect there."""
 
 
 class CsrfRefused(Forbidden):
@@ -83,13 +94,33 @@ async def signed_in(request: Request) -> tuple[int, Account] | None:
     return found
 
 
+async def confined(request: Request) -> bool:
+    """Whether this request comes from a suspended account's browser and is not one of the few paths
+    such an account may open (so it must be sent to its suspension page)."""
+    if request.url.path in SUSPENDED_PATHS or SESSION_COOKIE not in request.cookies:
+        return False
+    found = await signed_in(request)
+    return found is not None and found[1].suspended_at is not None
+
+
 async def _optional_viewer(request: Request) -> Account | None:
     found = await signed_in(request)
+    if found is not None and found[1].suspended_at is not None:
+        raise AccountSuspended()
     return found[1] if found else None
+
+
+async def _suspended_viewer(request: Request) -> Account:
+    found = await signed_in(request)
+    if found is None:
+        raise SignInRequired(SUSPENDED_PAGE)
+    return found[1]
 
 
 async def _viewer(request: Request) -> Account:
     found = await signed_in(request)
+    if found is not None and found[1].suspended_at is not None:
+        raise AccountSuspended()
     if found is None:
         # An htmx request comes back for a fragment: send the whole page, the one the person was on.
         target = request.headers.get("hx-current-url") if request.headers.get("hx-request") else None
@@ -122,6 +153,9 @@ Viewer = Annotated[Account, Depends(_viewer)]
 OptionalViewer = Annotated[Account | None, Depends(_optional_viewer)]
 WebSessionId = Annotated[int | None, Depends(_session_id)]
 CsrfForm = Annotated[Params, Depends(_csrf_form)]
+# The signed-in account whether suspended or not: only the suspension page takes it.
+SuspendedViewer = Annotated[Account, Depends(_suspended_viewer)]
 
-__all__ = ["Viewer", "OptionalViewer", "WebSessionId", "CsrfForm", "SignInRequired", "CsrfRefused",
-           "SESSION_COOKIE", "safe_next", "here", "sign_in_url", "secret_of"]
+__all__ = ["Viewer", "OptionalViewer", "SuspendedViewer", "WebSessionId", "CsrfForm", "SignInRequired",
+           "CsrfRefused", "AccountSuspended", "SESSION_COOKIE", "SUSPENDED_PAGE", "SUSPENDED_PATHS", "confined",
+           "safe_next", "here", "sign_in_url", "secret_of"]

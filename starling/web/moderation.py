@@ -60,9 +60,10 @@ async def queue(request: Request, session: ReadSession, viewer: ModeratorViewer)
         session, viewer.id, _page(request), resolved=state == "resolved",
         source=source if source in ("report", "auto") else None)
     views, more = _more(views)
+    appeals_waiting = await moderation.pending_appeals_count(session, viewer.id)
     return await admin_page(request, viewer, "admin/moderation_queue.html", section="moderation",
                             title="Moderation queue", views=views, state=state, source=source,
-                            next_max_id=views[-1].report.id if more else None)
+                            appeals_waiting=appeals_waiting, next_max_id=views[-1].report.id if more else None)
 
 
 async def _report_page(request: Request, session, viewer: Account, report_id: int, *, form: dict | None = None,
@@ -160,8 +161,9 @@ async def status_action(status_id: int, request: Request, session: WriteSession,
 async def appeals(request: Request, session: ReadSession, viewer: ModeratorViewer) -> Response:
     pending = query_params(request).str("state", "pending", max_length=10) != "decided"
     rows, more = _more(await moderation.list_appeals(session, viewer.id, _page(request), pending=pending))
+    names = await moderation.appellants(session, viewer.id, [appeal.account_id for appeal, _ in rows])
     return await admin_page(request, viewer, "admin/moderation_appeals.html", section="appeals", title="Appeals",
-                            rows=rows, pending=pending, next_max_id=rows[-1][0].id if more else None)
+                            rows=rows, names=names, pending=pending, next_max_id=rows[-1][0].id if more else None)
 
 
 @router.post("/admin/moderation/appeals/{appeal_id:int}/{decision}")

@@ -14,6 +14,7 @@ from starling.context import AppContext
 from starling.errors import NotFound
 from starling.graph import service as graph
 from starling.notifications import service as notifications
+from starling.safety import moderation
 from starling.web import feed
 from starling.web.deps import CsrfForm, Viewer
 from starling.web.pages import fragment, is_htmx, page, redirect, web_router
@@ -41,9 +42,16 @@ async def _items(session, ctx: AppContext, viewer_id: int, views) -> list[dict]:
     statuses = [v.status for v in views if v.status is not None]
     cards = {card["id"]: card for card in await feed.cards(session, ctx, statuses, viewer_id, "notifications")}
     views = [v for v in views if v.status is None or str(v.status.id) in cards]  # a `hide` filter matched
+    report_ids = {v.notification.id: notifications.report_id_of(v.notification.dedupe_key)
+                  for v in views if v.notification.type == notifications.REPORT_TYPE}
+    reports = await moderation.reports_for_notices(session, viewer_id,
+                                                   [r for r in report_ids.values() if r is not None])
+    # A report notice whose report is gone, or whose reader no longer moderates, is left out.
+    views = [v for v in views if v.notification.id not in report_ids or report_ids[v.notification.id] in reports]
     return [{"id": v.notification.id, "type": v.notification.type, "verb": VERBS.get(v.notification.type, ""),
              "created_at": v.notification.created_at, "account": v.account, "avatar": avatar_url(ctx, v.account),
-             "status": cards.get(str(v.status.id)) if v.status is not None else None}
+             "status": cards.get(str(v.status.id)) if v.status is not None else None,
+             "report": reports.get(report_ids.get(v.notification.id) or 0)}
             for v in views]
 
 

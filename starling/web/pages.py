@@ -9,7 +9,8 @@
 version, unread_notifications (int or None), path (this page, for `next`), and sets the CSRF cookie when
 the browser has none. Errors (`StarlingError`) raised in a `web_router` route become an HTML error page
 (or, for htmx, a message in the page's #flash region); `Viewer` without a session becomes a redirect to
-the sign-in page and back.
+the sign-in page and back; a suspended account's browser is sent to its suspension page from every
+route but that page's own (and sign-out).
 """
 
 from __future__ import annotations
@@ -26,7 +27,16 @@ from starling.accounts import instance as instance_settings
 from starling.errors import StarlingError
 from starling.notifications import service as notifications
 from starling.web import csrf
-from starling.web.deps import SignInRequired, here, secret_of, sign_in_url, signed_in
+from starling.web.deps import (
+    SUSPENDED_PAGE,
+    AccountSuspended,
+    SignInRequired,
+    confined,
+    here,
+    secret_of,
+    sign_in_url,
+    signed_in,
+)
 from starling.web.templating import PAGE_HEADERS, content_security_policy, render_text
 
 UNREAD_LIMIT = 100  # the badge says "99+" beyond this
@@ -113,7 +123,55 @@ async def error_page(request: Request, status_code: int, message: str) -> Respon
                       title=_TITLES.get(status_code, "Something went wrong"))
 
 
-_TITLES = {403: "Not allowed", 404: "Not found", 413: "Too large", 422: "Not accepted", 429: "Slow down"}
+_TITLES = {403: "Not allowed", 404: "Not found", 405: "Not allowed", 413: "Too large", 422: "Not accepted",
+           429: "Slow down", 500: "Something went wrong", 503: "Service unavailable"}
+
+# Paths that belong to API clients: their errors keep Mastodon's JSON shape whatever the client accepts.
+API_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke", "/.well-known/", "/nodeinfo/", "/health", "/bench/",
+                "/openapi.json", "/static/", "/system/")
+JSON_TYPES = ("application/json", "application/activity+json", "application/ld+json")
+
+
+def wants_page(request: Request) -> bool:
+    """Whether an error on this request should be an HTML page rather than `{"error": ...}`: any path
+    outside the API's, unless the client asked for JSON and not for HTML (a script poking a web path)."""
+    if request.url.path.startswith(API_PREFIXES):
+        return False
+    accept = request.headers.get("accept", "").lower()
+    if "text/html" in accept or "application/xhtml+xml" in accept:
+        return True
+    return not any(kind in accept for kind in JSON_TYPES)
+
+
+def _bare_context(request: Request) -> dict[str, Any]:
+    """What base.html needs, from settings alone: for pages answered when the database may not be."""
+    ctx = request.app.state.ctx
+    return {"request": request, "viewer": None, "csrf_token": "", "instance": None,
+            "instance_title": ctx.settings.instance_title, "version": starling.__version__,
+            "unread_notifications": None, "path": here(request), "htmx": is_htmx(request), "settings": ctx.settings}
+
+
+async def outside_error_page(request: Request, status_code: int, message: str, *, bare: bool = False,
+                             headers: dict[str, str] | None = None) -> Response:
+    """The HTML answer to an error raised outside a web route (an unknown path, a database outage, a
+    crash). `bare` renders without touching the database: the outage page must not need it, and a page
+    whose own rendering fails falls back to it."""
+    title = _TITLES.get(status_code, "Something went wrong")
+    if is_htmx(request):
+        body = render_text("_flash.html", {"message": message, "kind": "error"})
+        return _respond(request, body, status_code, {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML",
+                                                     **(headers or {})}, True)
+    if not bare:
+        try:
+            if await confined(request):  # a suspended account is shown nothing but its suspension page
+                return RedirectResponse(SUSPENDED_PAGE, status_code=303)
+            return await page(request, "error.html", status_code=status_code, headers=headers, no_store=True,
+                              message=message, title=title)
+        except Exception:  # noqa: BLE001 - the database went away while rendering: the bare page needs none
+            pass
+    values = _bare_context(request)
+    values.update(message=message, title=title)
+    return _respond(request, render_text("error.html", values), status_code, headers, True)
 
 
 class WebRoute(APIRoute):
@@ -124,7 +182,13 @@ class WebRoute(APIRoute):
 
         async def handle(request: Request) -> Response:
             try:
+                if await confined(request):
+                    raise AccountSuspended()
                 return await handler(request)
+            except AccountSuspended:
+                if is_htmx(request):
+                    return Response(status_code=200, headers={"HX-Redirect": SUSPENDED_PAGE})
+                return RedirectResponse(SUSPENDED_PAGE, status_code=303)
             except SignInRequired as exc:
                 target = sign_in_url(exc.next_path)
                 if is_htmx(request):

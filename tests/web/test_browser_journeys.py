@@ -172,12 +172,18 @@ def test_an_admin_changes_the_registration_mode_and_suspends_an_account(new_page
     page.get_by_role("button", name=f"Suspend @{troublemaker.username}").click()
     page.get_by_role("button", name=f"Unsuspend @{troublemaker.username}").wait_for()
     screenshot(page, "admin-accounts")
-    # The suspended account is signed out and cannot sign back in.
+    # The suspended account is signed out; signing back in opens its suspension page and nothing else.
     assert troublemaker.http.get("/home").status_code == 303
     again = new_page()
     again.goto("/auth/sign_in")
     sign_in_in_browser(again, troublemaker.username)
-    again.get_by_text("Your login is currently disabled").wait_for()
+    again.get_by_role("heading", name="Your account is suspended").wait_for()
+    again.get_by_label("Tell the moderators why the suspension is wrong").fill("I was only joking.")
+    again.get_by_role("button", name="Send appeal").click()
+    again.get_by_text("Your appeal is waiting for a moderator").wait_for()
+    screenshot(again, "suspended")
+    again.goto("/home")
+    assert again.url.endswith("/suspended")
 
 
 def test_keyboard_only_posting(new_page, person):

@@ -10,7 +10,7 @@ from starling.accounts.models import Account
 from starling.api.entities.account import account_entity
 from starling.api.entities.status import status_entities
 from starling.context import AppContext
-from starling.safety.models import AccountScore, AccountWarning, Appeal, ModerationLogEntry
+from starling.safety.models import AccountScore, AccountWarning, Appeal, ModerationLogEntry, Report
 from starling.safety.moderation import ReportView
 
 ROLES = {"user": ("-99", ""), "moderator": ("2", "Moderator"), "admin": ("3", "Admin")}
@@ -20,6 +20,22 @@ def _role(account: Account) -> dict:
     role_id, name = ROLES.get(account.role, ROLES["user"])
     return {"id": role_id, "name": name, "color": "", "permissions": "1" if account.is_admin else "0",
             "highlighted": account.role != "user"}
+
+
+def report_entity(ctx: AppContext, report: Report, target: Account) -> dict:
+    """Mastodon's Report entity: what the reporter sees, and what an `admin.report` notification carries."""
+    return {
+        "id": str(report.id),
+        "action_taken": report.action_taken_at is not None,
+        "action_taken_at": clock.iso(report.action_taken_at),
+        "category": report.category,
+        "comment": report.comment,
+        "forwarded": bool(report.forward),
+        "created_at": clock.iso(report.created_at),
+        "status_ids": list(report.status_ids) or None,
+        "rule_ids": list(report.rule_ids) or None,
+        "target_account": account_entity(ctx, target),
+    }
 
 
 def spam_entity(score: AccountScore | None) -> dict | None:

@@ -7,10 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starling import clock
 from starling.api.entities.account import account_entity
 from starling.api.entities.filter import annotate
-from starling.api.entities.moderation import account_warning_entity
+from starling.api.entities.moderation import account_warning_entity, report_entity
 from starling.api.entities.status import status_entities
 from starling.context import AppContext
-from starling.notifications.service import NotificationView
+from starling.notifications.service import REPORT_TYPE, NotificationView, report_id_of
 from starling.safety import filters, moderation
 
 
@@ -26,6 +26,10 @@ async def notification_entities(session: AsyncSession, ctx: AppContext, views: l
     warning_ids = {view.notification.id: moderation.warning_id_of(view.notification.dedupe_key)
                    for view in views if view.notification.type == moderation.WARNING_TYPE}
     warnings = await moderation.warnings_for_ids(session, [w for w in warning_ids.values() if w is not None])
+    report_ids = {view.notification.id: report_id_of(view.notification.dedupe_key)
+                  for view in views if view.notification.type == REPORT_TYPE}
+    reports = await moderation.reports_for_notices(session, viewer_id,
+                                                   [r for r in report_ids.values() if r is not None])
     accounts: dict[int, dict] = {}
     out = []
     for view in views:
@@ -49,5 +53,10 @@ async def notification_entities(session: AsyncSession, ctx: AppContext, views: l
             if warning is None:
                 continue
             entity["moderation_warning"] = account_warning_entity(ctx, warning, view.account)
+        if n.id in report_ids:
+            found = reports.get(report_ids[n.id] or 0)
+            if found is None:
+                continue  # the report is gone, or the reader no longer moderates
+            entity["report"] = report_entity(ctx, *found)
         out.append(entity)
     return out
