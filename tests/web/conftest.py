@@ -158,3 +158,12 @@ def sign_in_in_browser(page, username: str) -> None:
     page.get_by_label("Username or email").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+
+
+def sign_in_admin(page, live) -> None:
+    """Sign in as the instance's first admin (its password as the live server printed it)."""
+    page.goto("/auth/sign_in")
+    page.get_by_label("Username or email").fill("admin")
+    page.get_by_label("Password").fill(live.admin_password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Home").wait_for()

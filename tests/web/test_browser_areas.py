@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.web.conftest import PASSWORD, PHONE, check_accessibility, screenshot, sign_in_in_browser
+from tests.web.conftest import PASSWORD, PHONE, check_accessibility, screenshot, sign_in_admin, sign_in_in_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -18,14 +18,6 @@ _names = itertools.count(1)
 
 def unique(prefix: str) -> str:
     return f"{prefix}b{next(_names)}"
-
-
-def sign_in_admin(page, live) -> None:
-    page.goto("/auth/sign_in")
-    page.get_by_label("Username or email").fill("admin")
-    page.get_by_label("Password").fill(live.admin_password)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Home").wait_for()
 
 
 def sign_in_as(page, username: str) -> None:

@@ -14,6 +14,7 @@ from tests.web.conftest import (
     PHONE,
     check_accessibility,
     screenshot,
+    sign_in_admin,
     sign_in_in_browser,
     sign_up_in_browser,
 )
@@ -149,11 +150,7 @@ def test_a_newcomer_joins_posts_follows_and_talks(new_page, person, live, tmp_pa
 def test_an_admin_changes_the_registration_mode_and_suspends_an_account(new_page, person, live):
     troublemaker = person(unique("troll"))
     page = new_page()
-    page.goto("/auth/sign_in")
-    page.get_by_label("Username or email").fill("admin")
-    page.get_by_label("Password").fill(live.admin_password)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Home").wait_for()
+    sign_in_admin(page, live)
     page.goto("/admin")
     screenshot(page, "admin-overview")
     page.goto("/admin/settings")

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from tests.web.conftest import check_accessibility, screenshot, sign_in_in_browser
+from tests.web.conftest import check_accessibility, screenshot, sign_in_admin, sign_in_in_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -21,11 +21,7 @@ def unique(prefix: str) -> str:
 def test_the_suspension_page_is_accessible_and_appealed_by_keyboard(new_page, person, live):
     suspended = person(unique("held"))
     admin = new_page()
-    admin.goto("/auth/sign_in")
-    admin.get_by_label("Username or email").fill("admin")
-    admin.get_by_label("Password").fill(live.admin_password)
-    admin.get_by_role("button", name="Sign in").click()
-    admin.get_by_role("heading", name="Home").wait_for()
+    sign_in_admin(admin, live)
     admin.goto(f"/admin/accounts?q={suspended.username}")
     admin.get_by_role("button", name=f"Suspend @{suspended.username}").click()
     admin.get_by_role("button", name=f"Unsuspend @{suspended.username}").wait_for()

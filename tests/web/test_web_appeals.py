@@ -131,10 +131,19 @@ async def test_one_appeal_then_its_state(client, ctx, cast):
     assert await count(ctx, select(func.count()).select_from(Appeal).where(Appeal.account_id == cast.bob.id)) == 1
 
 
-async def test_a_moderator_finds_the_appeal_and_lifts_the_suspension(app, client, ctx, cast, make_account):
+async def bob_suspended_and_appealing(client, cast, text: str) -> None:
     await suspend_through_the_api(client, cast, cast.bob)
     token = await sign_in_suspended(client, cast.bob)
-    await client.post("/suspended/appeal", data={"csrf_token": token, "text": "I will stop, promise"})
+    await client.post("/suspended/appeal", data={"csrf_token": token, "text": text})
+
+
+async def appeal_of_bob(ctx, cast) -> int:
+    async with ctx.db.read() as session:
+        return await session.scalar(select(Appeal.id).where(Appeal.account_id == cast.bob.id))
+
+
+async def test_a_moderator_finds_the_appeal_and_lifts_the_suspension(app, client, ctx, cast, make_account):
+    await bob_suspended_and_appealing(client, cast, "I will stop, promise")
     moderator = await make_account("mod", role="moderator")
     async with browser(app) as staff:
         mod_token = await sign_in(staff, moderator)
@@ -142,8 +151,7 @@ async def test_a_moderator_finds_the_appeal_and_lifts_the_suspension(app, client
         assert 'href="/admin/moderation/appeals">1 appeal waiting' in queue
         appeals = (await staff.get("/admin/moderation/appeals")).text
         assert "@bob" in appeals and "I will stop, promise" in appeals and "(suspended)" in appeals
-        async with ctx.db.read() as session:
-            appeal_id = await session.scalar(select(Appeal.id).where(Appeal.account_id == cast.bob.id))
+        appeal_id = await appeal_of_bob(ctx, cast)
         decided = await staff.post(f"/admin/moderation/appeals/{appeal_id}/approve", data={"csrf_token": mod_token})
         assert decided.status_code == 303
         assert "appeal waiting" not in (await staff.get("/admin/moderation")).text
@@ -156,14 +164,11 @@ async def test_a_moderator_finds_the_appeal_and_lifts_the_suspension(app, client
 
 
 async def test_a_rejected_appeal_says_so_and_the_account_page_can_unsuspend(app, client, ctx, cast, make_account):
-    await suspend_through_the_api(client, cast, cast.bob)
-    token = await sign_in_suspended(client, cast.bob)
-    await client.post("/suspended/appeal", data={"csrf_token": token, "text": "Not me"})
+    await bob_suspended_and_appealing(client, cast, "Not me")
     moderator = await make_account("mod", role="moderator")
     async with browser(app) as staff:
         mod_token = await sign_in(staff, moderator)
-        async with ctx.db.read() as session:
-            appeal_id = await session.scalar(select(Appeal.id).where(Appeal.account_id == cast.bob.id))
+        appeal_id = await appeal_of_bob(ctx, cast)
         await staff.post(f"/admin/moderation/appeals/{appeal_id}/reject", data={"csrf_token": mod_token})
         page = (await client.get("/suspended")).text
         assert "Your appeal was rejected" in page and "The suspension stands" in page
