@@ -80,8 +80,9 @@ def wrk(url: str, *, connections: int, seconds: int, tokens_file: Path | None = 
     if tokens_file is not None:
         path = url.split("//", 1)[1].split("/", 1)[1]
         script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-        script.write((SENTENCE if post else "") + ROTATE_TOKENS % {"tokens": tokens_file, "method": method, "path": "/" + path,
-                                      "body": POST_BODY if post else "nil"})
+        rotate = ROTATE_TOKENS % {"tokens": tokens_file, "method": method, "path": "/" + path,
+                                  "body": POST_BODY if post else "nil"}
+        script.write((SENTENCE if post else "") + rotate)
         script.close()
         args += ["-s", script.name]
     try:
