@@ -42,10 +42,18 @@ def server_env(data_dir: Path, port: int, extra_env: dict) -> dict:
                 STARLING_LOG_LEVEL="warning", **extra_env)
 
 
+def _log_file(env: dict, name: str):
+    """Where a process's stderr goes: a file in the run's directory. (A pipe nobody reads fills after
+    64 KiB of log lines and then blocks the server mid-run.)"""
+    return open(Path(env["STARLING_DATA_DIR"]) / name, "ab")
+
+
 def start_server(env: dict, port: int, workers: int, *, no_worker: bool = False) -> subprocess.Popen:
+    log = _log_file(env, "serve.log")
     proc = subprocess.Popen([str(STARLING), "serve", "--port", str(port), "--workers", str(workers),
                              *(["--no-worker"] if no_worker else [])],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+                            env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+    log.close()
     deadline = time.time() + 120
     while time.time() < deadline:
         try:
@@ -54,7 +62,8 @@ def start_server(env: dict, port: int, workers: int, *, no_worker: bool = False)
         except httpx.HTTPError:
             pass
         if proc.poll() is not None:
-            raise SystemExit(f"server exited: {proc.stderr.read().decode()[-2000:]}")
+            tail = (Path(env["STARLING_DATA_DIR"]) / "serve.log").read_text(errors="replace")[-2000:]
+            raise SystemExit(f"server exited: {tail}")
         time.sleep(0.2)
     raise SystemExit("server did not come up in 120 s")
 
@@ -69,8 +78,12 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 
 def start_worker(env: dict, concurrency: int) -> subprocess.Popen:
-    return subprocess.Popen([str(STARLING), "worker", "--concurrency", str(concurrency)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    log = _log_file(env, "worker.log")
+    try:
+        return subprocess.Popen([str(STARLING), "worker", "--concurrency", str(concurrency)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+    finally:
+        log.close()
 
 
 def wait_for_jobs(db: InstanceDatabase, since_id: int, expect: int, timeout: float = 300) -> None:
@@ -101,6 +114,7 @@ class Figures:
     big_followers: int
     big_seconds: float
     rss_mb: float
+    cold: list[float]
 
 
 def run(backend: str, args: argparse.Namespace) -> Figures:
@@ -109,6 +123,7 @@ def run(backend: str, args: argparse.Namespace) -> Figures:
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     extra_env: dict[str, str] = {}
+    redis_prefix = ""
     if backend == "postgres":
         database_url = args.database_url
         recreate_postgres_database(database_url)
@@ -128,8 +143,11 @@ def run(backend: str, args: argparse.Namespace) -> Figures:
         extra_env["STARLING_FANOUT_THRESHOLD"] = str(celebrity_followers)
     print(f"# Starling benchmark on {backend}: {args.accounts} accounts, {args.posts} posts, {processes}, "
           f"{args.connections} connections, {os.cpu_count()} cores; {where}; files in {data_dir}", flush=True)
+    feeds_in_redis = backend == "postgres" and bool(args.redis_url)
     built = dataset.build(database_url, accounts=args.accounts, posts=args.posts,
-                          celebrity_followers=args.celebrity_followers)
+                          celebrity_followers=args.celebrity_followers,
+                          redis_url=args.redis_url if feeds_in_redis else "",
+                          redis_prefix=redis_prefix if feeds_in_redis else "")
     print(f"dataset built in {built.build_seconds:.1f} s", flush=True)
     readers_file = data_dir / "readers.txt"
     posters_file = data_dir / "posters.txt"
@@ -156,6 +174,12 @@ def run(backend: str, args: argparse.Namespace) -> Figures:
         print(f"bare route    : {bare.line()}")
         print(f"ratio         : {home.requests_per_second / bare.requests_per_second:.1%} of the bare route",
               flush=True)
+        cold: list[float] = []
+        if feeds_in_redis:
+            cold = cold_home_reads(base, args.redis_url, redis_prefix, built.readers[:args.cold_reads])
+            print(f"cold home read: p50 {pct(cold, 50) * 1000:.1f} ms   p99 {pct(cold, 99) * 1000:.1f} ms   "
+                  f"max {max(cold) * 1000:.1f} ms over {len(cold)} readers whose Redis feed was deleted "
+                  f"(one at a time: the rebuild from SQL)", flush=True)
 
         last_job = db.newest_job()
         posting = load.wrk(f"{base}/api/v1/statuses", connections=10, seconds=args.seconds,
@@ -184,7 +208,7 @@ def run(backend: str, args: argparse.Namespace) -> Figures:
         if delays:
             print(f"(mean fan-out delay {statistics.mean(delays):.2f} s)")
         return Figures(backend, built.build_seconds, home, bare, posting, delays, fan_out, followers,
-                       big_seconds, rss)
+                       big_seconds, rss, cold)
     finally:
         if worker is not None:
             stop_server(worker)
@@ -193,12 +217,33 @@ def run(backend: str, args: argparse.Namespace) -> Figures:
             forget_redis_prefix(args.redis_url, redis_prefix)
 
 
+def cold_home_reads(base: str, redis_url: str, prefix: str, readers: list[tuple[int, str]]) -> list[float]:
+    """Seconds for each reader's first home page after its Redis feed is deleted (as an evicted or
+    expired feed would be), one reader at a time: the cost of one rebuild from SQL."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        client.delete(*[f"{prefix}feed:{account_id}" for account_id, _ in readers])
+    finally:
+        client.close()
+    seconds = []
+    with httpx.Client(base_url=base, timeout=30) as http:
+        for _, token in readers:
+            started = time.perf_counter()
+            http.get("/api/v1/timelines/home", headers={"Authorization": f"Bearer {token}"}).raise_for_status()
+            seconds.append(time.perf_counter() - started)
+    return sorted(seconds)
+
+
 def side_by_side(results: list[Figures], connections: int) -> str:
     """One row per figure, one column per backend."""
     rows = [
         ("dataset load", lambda f: f"{f.build_seconds:.0f} s"),
         ("home timeline", lambda f: f"{f.home.requests_per_second:,.0f} req/s"),
         (f"home p50 / p99 ({connections} conns)", lambda f: f"{f.home.p50_ms:.0f} / {f.home.p99_ms:.0f} ms"),
+        ("home, cold feed p50 / max (one at a time)",
+         lambda f: f"{pct(f.cold, 50) * 1000:.0f} / {max(f.cold) * 1000:.0f} ms" if f.cold else "n/a"),
         ("bare route", lambda f: f"{f.bare.requests_per_second:,.0f} req/s"),
         ("posting (10 conns)", lambda f: f"{f.posting.requests_per_second:,.0f} posts/s"),
         ("posting p99", lambda f: f"{f.posting.p99_ms:,.0f} ms"),
@@ -234,6 +279,8 @@ def main() -> None:
                         help="Redis for the PostgreSQL run ('' for none); its keys go under a prefix of the run's own")
     parser.add_argument("--worker-concurrency", type=int, default=4,
                         help="jobs at once in the PostgreSQL run's `starling worker`")
+    parser.add_argument("--cold-reads", type=int, default=100,
+                        help="readers whose Redis feed is deleted to time a cold home read (PostgreSQL + Redis run)")
     parser.add_argument("--celebrity-followers", type=int, default=0,
                         help="followers of the account whose post measures a big fan-out (default: every "
                              "account); more than --accounts adds accounts that follow only it")

@@ -56,8 +56,12 @@ def _chunks(rows: list, size: int = 20_000):
 
 
 def build(database_url: str, *, accounts: int, posts: int, avg_following: int = 100, readers: int = 500,
-          feed_cap: int = 800, seed: int = 1, celebrity_followers: int = 0) -> Dataset:
-    """Migrate `database_url` and fill it. Returns who to read and post as."""
+          feed_cap: int = 800, seed: int = 1, celebrity_followers: int = 0, redis_url: str = "",
+          redis_prefix: str = "") -> Dataset:
+    """Migrate `database_url` and fill it. Returns who to read and post as. With `redis_url` the home
+    feeds go into Redis under `redis_prefix` instead of the `home_feed` table, as a server configured
+    with that Redis keeps them: every account's feed built (empty but for the readers'), as account
+    creation and a first read leave them."""
     started = time.perf_counter()
     upgrade(database_url)
     rng = random.Random(seed)
@@ -160,14 +164,39 @@ def build(database_url: str, *, accounts: int, posts: int, avg_following: int = 
         row["following_count"] = len(following.get(row["id"], []))
         row["statuses_count"] = len(by_author.get(row["id"], []))
 
+    redis_feeds: dict[int, list[tuple[int, int]]] = {}
+    if redis_url:
+        redis_feeds = {row["id"]: [] for row in account_rows}
+        for row in feed_rows:
+            redis_feeds[row["account_id"]].append((row["status_id"], row["author_id"]))
+        feed_rows = []
     tables = ((Account, account_rows), (Follow, follow_rows), (Status, status_rows), (HomeFeedEntry, feed_rows),
               (AccessToken, token_rows))
     if database_url.startswith("postgresql"):
         asyncio.run(_load_postgres(database_url, [(model.__table__, rows) for model, rows in tables]))
     else:
         _load_sqlite(database_url, [(model.__table__, rows) for model, rows in tables])
+    if redis_url:
+        asyncio.run(fill_redis_feeds(redis_url, redis_prefix, redis_feeds, feed_cap))
     return Dataset(accounts=accounts, posts=posts, readers=readers_out, posters=posters_out,
                    celebrity=celebrity, build_seconds=time.perf_counter() - started)
+
+
+async def fill_redis_feeds(redis_url: str, prefix: str, feeds: dict[int, list[tuple[int, int]]], cap: int) -> None:
+    """Build each account's Redis feed through the server's own feed code (RedisFeeds.build_many,
+    pipelined), so the benchmark starts from the steady state instead of rebuilding every reader's feed
+    inside the timed run."""
+    from redis.asyncio import Redis
+
+    from starling.config import Settings
+    from starling.timelines.redis_feeds import RedisFeeds
+
+    client = Redis.from_url(redis_url, socket_timeout=60)
+    try:
+        settings = Settings(redis_url=redis_url, redis_prefix=prefix, feed_cap=cap)
+        await RedisFeeds(client, settings).build_many(feeds, cap)
+    finally:
+        await client.aclose()
 
 
 def _load_sqlite(database_url: str, tables: list[tuple[Table, list[dict]]]) -> None:

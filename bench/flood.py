@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from bench import dataset, load
-from bench.__main__ import free_port, start_server, stop_server
+from bench.__main__ import free_port, server_env, start_server, stop_server
 
 NORMAL_SCRIPT = r"""
 local tokens = {}
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     env = {"STARLING_TRUSTED_PROXIES": "127.0.0.1", "STARLING_RATELIMIT_EXEMPT_LOOPBACK": "false",
            "STARLING_READCAP_NEW_UNVERIFIED": "0", "STARLING_READCAP_UNVERIFIED": "0",
            "STARLING_READCAP_VERIFIED": "0"}
-    proc = start_server(data_dir, port, args.workers, env)
+    proc = start_server(server_env(data_dir, port, env), port, args.workers)
     base = f"http://127.0.0.1:{port}"
     try:
         first = httpx.get(f"{base}/api/v1/timelines/home", timeout=30,

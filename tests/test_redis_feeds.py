@@ -90,6 +90,18 @@ async def test_fan_out_skips_missing_feeds_which_rebuild_when_read(client, ctx, 
     assert await feed_of(ctx, cast.alice.id) == [status_id]
 
 
+async def test_build_many_builds_each_feed_as_build_does(ctx, cast):
+    """The pipelined bulk build (the benchmark's dataset uses it) leaves each feed as `build` would:
+    marked built, capped to the newest entries, with an expiry; an empty one exists and is not rebuilt."""
+    store = feeds(ctx)
+    await store.build_many({cast.alice.id: [(30, 7), (10, 7), (20, 8)], cast.bob.id: []}, 2, per_round_trip=1)
+    assert await store.entries(cast.alice.id) == [30, 20]
+    assert await store.entries(cast.bob.id) == []
+    for account_id in (cast.alice.id, cast.bob.id):
+        assert await ctx.redis.zscore(store.key(account_id), BUILT) == 0.0
+        assert 0 < await ctx.redis.ttl(store.key(account_id)) <= ctx.settings.feed_ttl_seconds
+
+
 async def test_feeds_are_capped(ctx, cast, monkeypatch):
     monkeypatch.setattr(timelines, "TRIM_EVERY", 1)
     ctx.settings.feed_cap = 3

@@ -195,6 +195,52 @@ def test_local_store_is_shared_between_connections(tmp_path):
     assert two.claim("once", 60) is False
 
 
+def _tallies(tmp_path, n: int) -> list[counters.Tally]:
+    """`n` processes' batched views of one embedded store (each its own connection, as processes have)."""
+    return [counters.Tally(counters.Counters(None, counters.LocalCounters(tmp_path / "c.sqlite3")))
+            for _ in range(n)]
+
+
+async def test_batched_counts_reach_the_store_in_one_flush(tmp_path):
+    one, two = _tallies(tmp_path, 2)
+    store = counters.LocalCounters(tmp_path / "c.sqlite3")
+    assert await one.add([("a", 1, 60, 100), ("b", 2, 60, 100)]) == [1, 2]
+    assert await one.add([("a", 1, 60, 100)]) == [2]
+    assert store.peek(["a", "b"]) == [0, 0]  # counted in the process, not yet in the store
+    await one.flush()
+    assert store.peek(["a", "b"]) == [2, 2]
+    assert await two.peek("a") == 2  # another process sees them after the flush
+    assert await two.add([("a", 1, 60, 100)]) == [3]
+
+
+async def test_a_counter_past_its_batch_limit_is_counted_exactly(tmp_path):
+    one, two = _tallies(tmp_path, 2)
+    assert await one.add([("k", 1, 60, 2)]) == [1]
+    assert await two.add([("k", 1, 60, 2)]) == [1]
+    assert await two.add([("k", 1, 60, 2)]) == [2]
+    assert await one.add([("k", 1, 60, 2)]) == [2]
+    # Beyond its batch limit a call goes to the store at once, with what this process held back.
+    assert await two.add([("k", 1, 60, 2)]) == [3]
+    assert await one.add([("k", 1, 60, 2)]) == [6]
+    assert await two.add([("k", 1, 60, 2)]) == [7]
+
+
+@pytest.mark.parametrize("processes", [2, 4])
+async def test_a_limit_does_not_grow_with_the_number_of_processes(tmp_path, processes):
+    """Requests spread over several processes, faster than any flush: no more are admitted than the
+    limit plus, for each other process, the quarter of it that process may hold back (docs/safety.md)."""
+    limit = 40
+    batch = int(limit * counters.BATCH_SHARE)
+    tallies = _tallies(tmp_path, processes)
+    admitted = 0
+    for n in range(limit * 3):
+        (count,) = await tallies[n % processes].add([("rl", 1, 60, batch)])
+        admitted += count <= limit
+    assert limit <= admitted <= limit + (processes - 1) * batch
+    if processes == 2:
+        assert admitted == limit
+
+
 @requires_redis
 async def test_redis_store(tmp_path):
     from starling.infra import redis as redis_infra

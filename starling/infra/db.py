@@ -7,7 +7,8 @@ lets them run beside the writer) that run on the event loop's thread (see sqlite
 PostgreSQL both names point at one engine.
 
 When PostgreSQL is down or unreachable nothing waits long: connecting, waiting for a pooled connection
-and each statement have timeouts, dead pooled connections are found by a ping on checkout and replaced,
+and each statement have timeouts, dead pooled connections are dropped (on checkout when their socket is
+closed, else at their first failed statement: see _drop_dead_connections) and replaced,
 and `unavailable(exc)` tells the faces which errors mean "the database cannot be reached right now" (they
 answer 503) rather than a bug. When the server is back, the next checkout simply connects again.
 """
@@ -68,6 +69,36 @@ def _tune_sqlite(engine: AsyncEngine, *, synchronous: str, busy_timeout_ms: int,
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _drop_dead_connections(engine: AsyncEngine) -> None:
+    """Dead pooled PostgreSQL connections are replaced without a ping on every checkout (a ping is three
+    round trips on asyncpg: BEGIN, a statement, ROLLBACK; it was most of a home read's overhead).
+
+    - On checkout, a connection whose socket the driver already saw close (PostgreSQL restarted or went
+      away while it sat in the pool) is discarded and another taken: no round trip.
+    - A statement that fails because the server cannot be reached (see `unavailable`: gone, refused,
+      timed out) invalidates its connection, so the pool never hands it out again; the request answers
+      503 and the next one connects afresh. Direct reads do the same through `discard_on_failure`.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        driver = getattr(dbapi_connection, "driver_connection", None)
+        if driver is not None and driver.is_closed():
+            raise sa_exc.DisconnectionError("the pooled connection was closed by the server")
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        if not context.is_disconnect and unavailable(context.original_exception):
+            context.is_disconnect = True
+
+
+async def discard_on_failure(connection: Any, exc: BaseException | None) -> None:
+    """After a direct read on `connection` (an AsyncConnection) raised `exc`: when the database could not
+    be reached, invalidate the connection so the pool opens a new one instead of handing it out again."""
+    if exc is not None and unavailable(exc) and not connection.invalidated:
+        await connection.invalidate()
+
+
 class Timeouts(NamedTuple):
     """Seconds PostgreSQL gets before a request gives up on it (see Settings.db_*)."""
 
@@ -113,8 +144,9 @@ class Database:
                 make_url(url).database, self.read_engine.dialect, configure, keep=read_pool)
         else:
             self.write_engine = create_async_engine(
-                url, pool_size=10, max_overflow=10, pool_pre_ping=True, pool_timeout=timeouts.pool, echo=echo,
+                url, pool_size=10, max_overflow=10, pool_timeout=timeouts.pool, echo=echo,
                 connect_args={"timeout": timeouts.connect, "command_timeout": timeouts.command})
+            _drop_dead_connections(self.write_engine)
             self.read_engine = self.write_engine
             self.direct = direct.PoolReads(self.read_engine)
         self.write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False, autoflush=True,

@@ -274,6 +274,12 @@ class _PoolRead:
             raise
         return Reader(self._reads, pooled.driver_connection)
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         conn, self._conn = self._conn, None
-        await conn.close()
+        try:
+            if exc is not None:
+                from starling.infra.db import discard_on_failure  # db imports this module
+
+                await discard_on_failure(conn, exc)
+        finally:
+            await conn.close()

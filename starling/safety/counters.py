@@ -159,6 +159,123 @@ class Counters:
         return self.local.claim(key, ttl)
 
 
+FLUSH_SECONDS = 1.0
+# A rate-limit counter is counted in batches while it stays within this share of its limit, exactly
+# (one round trip per request) beyond it.
+BATCH_SHARE = 0.25
+TALLY_MEMORY = 100_000
+
+
+class Tally:
+    """One process's view of the shared counters, with its own additions batched: added locally and
+    sent to the store in one round trip every FLUSH_SECONDS (by whichever request comes after that), the
+    store answering with the shared totals. What a process reads is the last shared total it saw plus
+    what it added since, so a process always sees its own counts at once and other processes' at most
+    about a second late.
+
+    `add` takes a batch limit per counter: while every counter of a call stays within its batch limit
+    the call is counted locally; otherwise the call goes to the store at once with everything pending for
+    its counters (exact, as without batching). docs/safety.md gives the bound this puts on overshoot."""
+
+    def __init__(self, counters: Counters, flush_seconds: float = FLUSH_SECONDS):
+        self.counters = counters
+        self.flush_seconds = flush_seconds
+        self.pending: dict[str, list[int]] = {}  # key -> [cost not yet sent, ttl]
+        self.sending: dict[str, int] = {}  # key -> cost of a flush in flight
+        self.shared: dict[str, tuple[int, float]] = {}  # key -> (total the store last gave, monotonic when)
+        self._flush_due = time.monotonic() + flush_seconds
+
+    def _local(self, key: str) -> int:
+        return self.sending.get(key, 0) + (self.pending[key][0] if key in self.pending else 0)
+
+    def estimate(self, key: str) -> int:
+        """The shared total last seen plus what this process added since."""
+        seen = self.shared.get(key)
+        return (seen[0] if seen is not None else 0) + self._local(key)
+
+    def _saw(self, key: str, total: int, now: float) -> None:
+        if len(self.shared) >= TALLY_MEMORY:
+            self.shared.clear()
+        self.shared[key] = (total, now)
+
+    async def add(self, items: Sequence[tuple[str, int, int, int]]) -> list[int]:
+        """Add (key, cost, ttl seconds, batch limit) to each counter; the totals as this process knows
+        them (exact for a call that went to the store)."""
+        if all(self.estimate(key) + cost <= batch for key, cost, _, batch in items):
+            for key, cost, ttl, _ in items:
+                entry = self.pending.setdefault(key, [0, ttl])
+                entry[0] += cost
+            totals = [self.estimate(key) for key, _, _, _ in items]
+            await self.flush_if_due()
+            return totals
+        sent = []
+        for key, cost, ttl, _ in items:
+            held = self.pending.pop(key, None)
+            sent.append((key, cost + (held[0] if held else 0), ttl))
+        try:
+            counts = await self.counters.increment(sent)
+        except BaseException:
+            self._hold(sent, [cost for _, cost, _, _ in items])
+            raise
+        now = time.monotonic()
+        for (key, _, _), count in zip(sent, counts, strict=True):
+            self._saw(key, count, now)
+        return [count + self._local(key) for (key, _, _), count in zip(sent, counts, strict=True)]
+
+    def _hold(self, sent: Sequence[tuple[str, int, int]], not_counted: Sequence[int]) -> None:
+        """Put costs that did not reach the store back into pending (less `not_counted`: the current
+        request's, which is refused or failed rather than counted)."""
+        for (key, cost, ttl), own in zip(sent, not_counted, strict=True):
+            if cost - own > 0:
+                entry = self.pending.setdefault(key, [0, ttl])
+                entry[0] += cost - own
+
+    async def peek(self, key: str) -> int:
+        """The total as this process knows it; read from the store when last seen over a flush ago."""
+        seen = self.shared.get(key)
+        now = time.monotonic()
+        if seen is None or now - seen[1] > self.flush_seconds:
+            (total,) = await self.counters.peek([key])
+            self._saw(key, total, now)
+        await self.flush_if_due()
+        return self.estimate(key)
+
+    async def flush_if_due(self) -> None:
+        if time.monotonic() >= self._flush_due:
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Send every pending addition in one round trip and keep the totals the store answers with."""
+        self._flush_due = time.monotonic() + self.flush_seconds
+        if not self.pending or self.sending:
+            return
+        batch, self.pending = self.pending, {}
+        items = [(key, cost, ttl) for key, (cost, ttl) in batch.items()]
+        self.sending = {key: cost for key, cost, _ in items}
+        try:
+            counts = await self.counters.increment(items)
+        except Exception as exc:  # the store failed: keep the counts for the next flush
+            log.warning("counters: flush failed (%s); keeping %d pending", exc, len(items))
+            self._hold(items, [0] * len(items))
+            return
+        finally:
+            self.sending = {}
+        now = time.monotonic()
+        for (key, _, _), count in zip(items, counts, strict=True):
+            self._saw(key, count, now)
+        if len(self.shared) > TALLY_MEMORY // 2:
+            self.shared = {k: v for k, v in self.shared.items() if now - v[1] < 3600}
+
+
+def tally_for(ctx) -> Tally:
+    """The instance's batched view of its counters, one per process (see Tally)."""
+    counters = for_context(ctx)
+    tally = ctx.extras.get("safety.tally")
+    if tally is None or tally.counters is not counters:
+        tally = ctx.extras["safety.tally"] = Tally(counters)
+    return tally
+
+
 _by_session_info: dict[tuple[str, int], Counters] = {}
 
 

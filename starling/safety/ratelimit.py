@@ -4,8 +4,9 @@ by endpoint family, and answers 429 before the request reaches a route (so befor
 The token is identified by a hash of the bearer header (a browser by a hash of its session cookie),
 never by loading it. The account behind a token is learnt from the route's own authentication after the
 first answer, kept in a small per-process map, so later requests of any of that account's tokens count
-against the account too. Counters are fixed
-windows in the shared store (safety.counters). The family table and its defaults: docs/safety.md.
+against the account too. Counters are fixed windows in the shared store (safety.counters), counted in
+per-process batches while a counter is within a quarter of its limit and exactly beyond (counters.Tally).
+The family table, its defaults and the overshoot bound: docs/safety.md.
 """
 
 from __future__ import annotations
@@ -225,8 +226,8 @@ class RateLimiter:
         self.spent: dict[str, int] = {}  # counter key -> end of its window, for limits used up
 
     @property
-    def counters(self) -> counters_module.Counters:
-        return counters_module.for_context(self.ctx)
+    def counters(self) -> counters_module.Tally:
+        return counters_module.tally_for(self.ctx)
 
     def client_ip(self, scope) -> str:
         peer = scope["client"][0] if scope.get("client") else "unknown"
@@ -296,13 +297,13 @@ class RateLimiter:
                 # is what keeps a flood cheap (and a key names its window, so it never goes stale).
                 return Verdict(rule.limit, 0, known, True, max(1, known - now))
             applied.append((rule, (window + 1) * rule.period))
-            keys.append((key, 1, rule.period + 5))
+            keys.append((key, 1, rule.period + 5, int(rule.limit * counters_module.BATCH_SHARE)))
         if not keys:
             return None
-        counts = await self.counters.increment(keys)
+        counts = await self.counters.add(keys)
         tightest: Verdict | None = None
         retry_after = 0
-        for (rule, reset), count, (key, _, _) in zip(applied, counts, keys, strict=True):
+        for (rule, reset), count, (key, _, _, _) in zip(applied, counts, keys, strict=True):
             remaining = rule.limit - count
             if remaining < 0:
                 retry_after = max(retry_after, reset - now)

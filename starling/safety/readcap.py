@@ -1,8 +1,11 @@
 """Read caps: how many posts one reader is served per day (UTC), by tier, counted on the posts that
 timeline, thread and search answers actually carried. Logged-out readers are counted per address.
 
-A request is admitted when the reader is still under the cap (one counter read), and the posts it
-returned are added afterwards (one counter write): a reader can overshoot by at most one page.
+A request is admitted when the reader is still under the cap, and the posts it returned are added
+afterwards. Both go through the process's batched view of the counters (counters.Tally): a count read
+from the store at most about a second ago plus this process's own additions, which reach the store in one
+round trip a second. A reader can overshoot by one page, plus what other processes served it in the
+last second or so.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from starling.safety.ratelimit import address_key
 
 TIERS = ("new_unverified", "unverified", "verified")
 TTL = 2 * 86_400
+NO_BATCH_LIMIT = 2**62  # spends are always batched: admission, not the count, is what the cap checks
 
 
 class ReadCapReached(RateLimited):
@@ -84,7 +88,7 @@ async def admit(ctx, who: Reader) -> None:
     """Raise ReadCapReached when the reader has used up today's cap."""
     if who.cap <= 0 or who.exempt:
         return
-    (served,) = await counters.for_context(ctx).peek([_key(ctx.settings, who)])
+    served = await counters.tally_for(ctx).peek(_key(ctx.settings, who))
     if served >= who.cap:
         raise ReadCapReached(_message(who), retry_after=_seconds_to_midnight())
 
@@ -93,11 +97,10 @@ async def spend(ctx, who: Reader, posts: int) -> int:
     """Count `posts` served to the reader; returns today's total."""
     if posts <= 0:
         return 0
-    (total,) = await counters.for_context(ctx).increment([(_key(ctx.settings, who), posts, TTL)])
+    (total,) = await counters.tally_for(ctx).add([(_key(ctx.settings, who), posts, TTL, NO_BATCH_LIMIT)])
     return total
 
 
 async def served_today(ctx, who: Reader) -> int:
     """How many posts the reader was served today."""
-    (served,) = await counters.for_context(ctx).peek([_key(ctx.settings, who)])
-    return served
+    return await counters.tally_for(ctx).peek(_key(ctx.settings, who))

@@ -327,6 +327,14 @@ def _followees_newest(count: int) -> Query:
     return Query(select(merged.c.id, merged.c.account_id).order_by(merged.c.id.desc()).limit(bindparam("n")))
 
 
+def _padded(chunk: list) -> list:
+    """`chunk` lengthened to a power of two (at most UNION_CHUNK) by repeating its last author, whose
+    statuses then come twice and are deduplicated: a few statement shapes instead of one per followee
+    count, so the driver's prepared statements and the database's cached plans are reused."""
+    size = min(1 << (len(chunk) - 1).bit_length(), UNION_CHUNK) if chunk else 0
+    return chunk + [chunk[-1]] * (size - len(chunk))
+
+
 async def home_feed_entries(reader: Reader, viewer_id: int, *, threshold: int, cap: int) -> list[tuple[int, int]]:
     """What the viewer's precomputed home feed holds when nothing was lost: the newest `cap` of its own
     statuses, the direct messages to it and the posts fan-out gives it from followed accounts, as
@@ -335,7 +343,7 @@ async def home_feed_entries(reader: Reader, viewer_id: int, *, threshold: int, c
              *await reader.rows(_DIRECT_NEWEST, {"viewer": viewer_id, "n": cap})]
     followees = await reader.rows(_FANNED_FOLLOWEES, {"viewer": viewer_id, "threshold": threshold})
     for start in range(0, len(followees), UNION_CHUNK):
-        chunk = followees[start:start + UNION_CHUNK]
+        chunk = _padded(followees[start:start + UNION_CHUNK])
         params: dict[str, Any] = {"viewer": viewer_id, "n": cap}
         for i, (account_id, show_reblogs) in enumerate(chunk):
             params[f"author_{i}"] = account_id
