@@ -4,6 +4,11 @@ A service enqueues a job in the same transaction as the change that needs it, so
 "post saved" and "fan-out done" loses nothing. Handlers are idempotent: a job may run again after a
 crash, and must then change nothing it already changed. A worker runs a batch of jobs in one
 transaction, each in its own savepoint, and marks each done or rescheduled in that same transaction.
+
+On SQLite, where one writer runs at a time, a batch saves a durable commit per job. On PostgreSQL,
+where several workers run side by side, a batch would hold every row its jobs touched until its end,
+and two batches that met the same rows in a different order deadlocked (the spam scorer's account rows,
+under a posting flood): there each job is its own transaction (POSTGRES_BATCH).
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ log = logging.getLogger("starling.jobs")
 
 QUEUED, DONE, DEAD = "queued", "done", "dead"
 MAX_ATTEMPTS = 8
-BATCH = 32  # jobs a worker runs, and commits, together
+BATCH = 32  # jobs a worker runs, and commits, together (SQLite)
+POSTGRES_BATCH = 1  # on PostgreSQL each job commits alone, holding its locks no longer than itself
 OUTAGE_PAUSE = 5.0  # longest wait between tries while the database is unavailable
 
 Handler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
@@ -92,6 +98,14 @@ def backoff(attempts: int) -> timedelta:
 LOCK_CONFLICTS = frozenset({"40P01", "40001"})
 
 
+def _summary(exc: BaseException) -> str:
+    """One line for the log that names the real error: a database error's driver message, not
+    SQLAlchemy's closing "Background on this error" line (the whole traceback is in jobs.last_error)."""
+    cause = getattr(exc, "orig", None) or exc
+    first = (str(cause).strip().splitlines() or [""])[0]
+    return f"{cause.__class__.__name__}: {first}"[:500]
+
+
 def _lock_conflict(exc: Exception) -> bool:
     return getattr(getattr(exc, "orig", None), "sqlstate", None) in LOCK_CONFLICTS
 
@@ -138,7 +152,7 @@ async def run_due(db: Database, limit: int = BATCH) -> int:
                 if unavailable(exc):  # not the job's fault: the batch rolls back and runs when the database is back
                     raise
                 error = traceback.format_exc(limit=5)
-                log.warning("job %s (%s) failed on attempt %s: %s", job_id, kind, attempts, error.splitlines()[-1])
+                log.warning("job %s (%s) failed on attempt %s: %s", job_id, kind, attempts, _summary(exc))
                 await session.execute(update(Job).where(Job.id == job_id).values(
                     state=DEAD if attempts >= MAX_ATTEMPTS else QUEUED, attempts=attempts, last_error=error,
                     run_at=now + backoff(attempts)))
@@ -173,11 +187,13 @@ async def work_forever(db: Database, stop: asyncio.Event, *, concurrency: int = 
     global _wakeup
     _wakeup = asyncio.Event()
 
+    batch = BATCH if db.is_sqlite else POSTGRES_BATCH
+
     async def loop() -> None:
         pause = idle
         while not stop.is_set():
             try:
-                worked = await run_due(db)
+                worked = await run_due(db, batch)
                 pause = idle
                 if worked:
                     continue
