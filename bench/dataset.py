@@ -19,6 +19,8 @@ import itertools
 import json
 import random
 import time
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,9 +52,34 @@ def _sync_url(async_url: str) -> str:
     return async_url.replace("sqlite+aiosqlite", "sqlite")
 
 
-def _chunks(rows: list, size: int = 20_000):
+CHUNK = 20_000
+
+
+def _chunks(rows: list | Iterator[list[dict]], size: int = CHUNK) -> Iterator[list[dict]]:
+    """A table's rows in chunks: a list is cut, an iterator (already in chunks) passes through."""
+    if not isinstance(rows, list):
+        yield from rows
+        return
     for i in range(0, len(rows), size):
         yield rows[i:i + size]
+
+
+def _status_chunks(offsets: array, authors: array, start: datetime, start_ms: int,
+                   seed: int) -> Iterator[list[dict]]:
+    """The posts' rows, CHUNK at a time, with texts from a generator of their own (the same for a seed)."""
+    words_rng = random.Random(seed + 1)
+    for first in range(0, len(offsets), CHUNK):
+        chunk = []
+        for n in range(first, min(first + CHUNK, len(offsets))):
+            offset = offsets[n]
+            words = " ".join(words_rng.choice(WORDS) for _ in range(words_rng.randint(6, 24)))
+            if words_rng.random() < 0.15:
+                words += f" #{words_rng.choice(TAGS)}"
+            chunk.append(dict(id=((start_ms + offset) << 16) | (n & 0xFFFF), account_id=authors[n], text=words,
+                              content=f"<p>{words}</p>", spoiler_text="", sensitive=False, visibility=0,
+                              language="en", created_at=start + timedelta(milliseconds=offset), replies_count=0,
+                              reblogs_count=0, favourites_count=0))
+        yield chunk
 
 
 def build(database_url: str, *, accounts: int, posts: int, avg_following: int = 100, readers: int = 500,
@@ -99,25 +126,20 @@ def build(database_url: str, *, accounts: int, posts: int, avg_following: int = 
                                     show_reblogs=True, notify=False, created_at=start))
             follow_id += 1
 
-    # Posts: skewed activity, time-ordered ids built from their timestamps.
+    # Posts: skewed activity, time-ordered ids built from their timestamps. Who wrote what is decided
+    # here for every post (cheap: two integers each); the rows themselves are made a chunk at a time as
+    # they are loaded, so ten million posts never sit in memory at once.
     activity = [rng.paretovariate(1.2) for _ in account_ids]
     act_cum = list(itertools.accumulate(activity))
     span_ms = int((now - start).total_seconds() * 1000)
     start_ms = int(start.replace(tzinfo=UTC).timestamp() * 1000)
-    offsets = sorted(rng.randrange(span_ms) for _ in range(posts))
-    status_rows = []
+    offsets = array("q", sorted(rng.randrange(span_ms) for _ in range(posts)))
+    authors = array("q", (account_ids[bisect.bisect_left(act_cum, rng.random() * act_cum[-1])]
+                          for _ in range(posts)))
     by_author: dict[int, list[int]] = {}
-    for n, offset in enumerate(offsets):
-        author = account_ids[bisect.bisect_left(act_cum, rng.random() * act_cum[-1])]
-        status_id = ((start_ms + offset) << 16) | (n & 0xFFFF)
-        words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 24)))
-        if rng.random() < 0.15:
-            words += f" #{rng.choice(TAGS)}"
-        status_rows.append(dict(id=status_id, account_id=author, text=words, content=f"<p>{words}</p>",
-                                spoiler_text="", sensitive=False, visibility=0, language="en",
-                                created_at=start + timedelta(milliseconds=offset), replies_count=0,
-                                reblogs_count=0, favourites_count=0))
-        by_author.setdefault(author, []).append(status_id)
+    for n, (offset, author) in enumerate(zip(offsets, authors, strict=True)):
+        by_author.setdefault(author, []).append(((start_ms + offset) << 16) | (n & 0xFFFF))
+    status_rows = _status_chunks(offsets, authors, start, start_ms, seed)
 
     reader_ids = rng.sample(ordinary, min(readers, len(ordinary)))
     poster_ids = rng.sample(ordinary, min(200, len(ordinary)))
@@ -199,7 +221,7 @@ async def fill_redis_feeds(redis_url: str, prefix: str, feeds: dict[int, list[tu
         await client.aclose()
 
 
-def _load_sqlite(database_url: str, tables: list[tuple[Table, list[dict]]]) -> None:
+def _load_sqlite(database_url: str, tables: list[tuple[Table, list[dict] | Iterator[list[dict]]]]) -> None:
     engine = create_engine(_sync_url(database_url))
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA journal_mode=WAL")
@@ -230,16 +252,17 @@ def _records(table: Table, rows: list[dict]) -> tuple[list[str], list[tuple]]:
     return names, records
 
 
-async def _load_postgres(database_url: str, tables: list[tuple[Table, list[dict]]]) -> None:
+async def _load_postgres(database_url: str, tables: list[tuple[Table, list[dict] | Iterator[list[dict]]]]) -> None:
     import asyncpg
 
     conn = await asyncpg.connect(make_url(database_url).set(drivername="postgresql").render_as_string(False))
     try:
         async with conn.transaction():
             for table, rows in tables:
-                if rows:
-                    names, records = _records(table, rows)
-                    await conn.copy_records_to_table(table.name, records=records, columns=names)
+                for chunk in _chunks(rows):
+                    if chunk:
+                        names, records = _records(table, chunk)
+                        await conn.copy_records_to_table(table.name, records=records, columns=names)
         await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
