@@ -147,7 +147,7 @@ async def profile_save(request: Request, ctx: Ctx, session: WriteSession, viewer
         errors.update(field_errors(exc, PROFILE_LABELS))
     if errors:
         return await _profile_page(request, ctx, viewer, typed, errors, status_code=422)
-    await accounts.update_profile(session, viewer.id, changes)
+    await accounts.update_profile(session, viewer.id, changes, settings=ctx.settings)
     return redirect("/settings/profile?saved=1")
 
 
@@ -186,11 +186,11 @@ async def privacy_form(request: Request, viewer: Viewer) -> Response:
 
 
 @router.post("/settings/privacy")
-async def privacy_save(request: Request, session: WriteSession, viewer: Viewer, form: CsrfForm) -> Response:
+async def privacy_save(request: Request, ctx: Ctx, session: WriteSession, viewer: Viewer, form: CsrfForm) -> Response:
     typed = {flag: bool(form.bool(flag, False)) for flag in PRIVACY_FLAGS}
     typed["privacy"] = form.str("privacy", "", max_length=20) or ""
     try:
-        await accounts.update_profile(session, viewer.id, ProfileChanges(**typed))
+        await accounts.update_profile(session, viewer.id, ProfileChanges(**typed), settings=ctx.settings)
     except Unprocessable as exc:
         errors = field_errors(exc, {"privacy": "Default visibility"})
         return await settings_page(request, "settings/privacy.html", section="privacy", title="Privacy",
