@@ -1,6 +1,6 @@
 """Posting, the post page with its whole thread, and what one does to a post: reply, boost, favourite,
-bookmark, mute its conversation, edit, delete. Each action is a plain form POST (redirecting back) that htmx also posts, getting
-the re-rendered card in answer."""
+bookmark, mute its conversation, edit, delete. Each action is a plain form POST (redirecting back) that
+htmx also posts, getting the re-rendered card in answer."""
 
 from __future__ import annotations
 
