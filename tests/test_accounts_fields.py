@@ -91,3 +91,15 @@ async def test_suspended_account_hides_fields_and_descriptions(client, ctx, cast
         (await session.get(Account, cast.alice.id)).suspended_at = clock.utcnow_naive()
     body = (await client.get(f"/api/v1/accounts/{cast.alice.id}")).json()
     assert body["fields"] == [] and body["avatar_description"] == ""
+
+
+async def test_descriptions_and_fields_reach_the_timeline_hot_path(client, cast, drain):
+    await update(client, cast.bob, json={"fields_attributes": [{"name": "Site", "value": "https://bob.example"}],
+                                         "avatar_description": "Bob's face"})
+    await client.post(f"/api/v1/accounts/{cast.bob.id}/follow", headers=cast.alice.headers)
+    await client.post("/api/v1/statuses", headers=cast.bob.headers, json={"status": "hi"})
+    await drain()
+    home = (await client.get("/api/v1/timelines/home", headers=cast.alice.headers)).json()
+    author = home[0]["account"]
+    assert author["avatar_description"] == "Bob's face" and author["header_description"] == ""
+    assert 'rel="me nofollow noopener noreferrer"' in author["fields"][0]["value"]
