@@ -314,7 +314,7 @@ async def _make_people(ctx: AppContext, rng: random.Random, count: int, start: d
             locked = i > 0 and rng.random() < 0.05
             await accounts.update_profile(session, account.id, accounts.ProfileChanges(
                 display_name=display_name, note=rng.choice(BIOS), locked=locked, bot=i == count - 1,
-                avatar_key=key))
+                avatar_key=key), settings=ctx.settings)
             topics = tuple(rng.sample(sorted(TOPICS), rng.randint(1, 3)))
             people.append(Person(account.id, username, topics, activity=rng.paretovariate(1.3),
                                  popularity=popularity[i], locked=locked))

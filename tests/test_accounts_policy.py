@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from starling.accounts import policy
+from starling.posts import content
 
 
 def test_note_is_escaped_linked_and_paragraphed():
@@ -22,7 +23,7 @@ def test_only_http_links_survive():
 
 def test_long_urls_are_shortened_for_display_but_linked_whole():
     url = "https://example.org/" + "x" * 60
-    html = policy.render_field_value(url)
+    html = content.render_field_value(url, base_url="https://example.net", domain="example.net", accounts={})
     assert f'href="{url}"' in html and 'class="ellipsis"' in html
 
 

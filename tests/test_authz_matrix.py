@@ -131,7 +131,9 @@ ROWS = [
     Row("status_pin", "POST", S + "/pin", ("write:accounts",), "status",
         status_write(other=422, follower_private=422, mentioned_direct=422)),
     Row("status_unpin", "POST", S + "/unpin", ("write:accounts",), "status", status_write(**SEEN)),
-    Row("status_mute", "POST", S + "/mute", ("write:mutes",), "status", status_write(**SEEN)),
+    # Muting a conversation is for those who took part in it (wrote in it or were mentioned).
+    Row("status_mute", "POST", S + "/mute", ("write:mutes",), "status",
+        status_write(other=422, follower_private=422, mentioned_direct=200)),
     Row("status_unmute", "POST", S + "/unmute", ("write:mutes",), "status", status_write(**SEEN)),
     # media
     Row("media_show", "GET", "/api/v1/media/{media}", ("write:media",), "media", user_only()),

@@ -23,6 +23,9 @@ class Account(Base):
     fields: Mapped[list] = mapped_column(JSON, default=list)
     avatar_key: Mapped[str | None] = mapped_column(String(200))
     header_key: Mapped[str | None] = mapped_column(String(200))
+    # Alt text for the profile images (Mastodon 4.4's avatar_description / header_description).
+    avatar_description: Mapped[str] = mapped_column(String(1500), default="", server_default="")
+    header_description: Mapped[str] = mapped_column(String(1500), default="", server_default="")
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     bot: Mapped[bool] = mapped_column(Boolean, default=False)
     discoverable: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -19,6 +19,7 @@ NOTE_MAX = 500
 FIELDS_MAX = 4
 FIELD_NAME_MAX = 255
 FIELD_VALUE_MAX = 255
+IMAGE_DESCRIPTION_MAX = 1_500  # avatar_description / header_description, as for media alt text
 REASON_MAX = 1_000
 
 # Application limits.
@@ -88,11 +89,6 @@ def render_note(text: str) -> str:
     body = "".join("<p>" + "<br />".join(linkify(line) for line in p.split("\n")) + "</p>"
                    for p in paragraphs)
     return sanitize(body)
-
-
-def render_field_value(text: str) -> str:
-    """A profile field's value as HTML: escaped, one line, URLs linked."""
-    return sanitize(linkify(" ".join(text.split())))
 
 
 def redirect_uri_problem(uri: str) -> str | None:

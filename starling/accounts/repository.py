@@ -186,7 +186,8 @@ PROFILES = Query(
     select(Account.id, Account.username, Account.display_name, Account.locked, Account.bot, Account.discoverable,
            Account.indexable, Account.created_at, Account.note_html, Account.avatar_key, Account.header_key,
            Account.followers_count, Account.following_count, Account.statuses_count, Account.last_status_at,
-           Account.fields, Account.suspended_at, Account.hide_collections)
+           Account.fields, Account.suspended_at, Account.hide_collections, Account.avatar_description,
+           Account.header_description)
     .where(Account.id.in_(bindparam("ids", expanding=True))))
 
 

@@ -20,6 +20,7 @@ from starling.errors import Unprocessable
 from starling.graph import repository as graph
 from starling.graph import service as graph_service
 from starling.infra.cache import forget_accounts
+from starling.posts import content
 from starling.posts import service as posts
 from starling.safety import signup
 from starling.timelines import service as timelines
@@ -224,6 +225,8 @@ class ProfileChanges:
     language: str | None = None
     avatar_key: str | None = None
     header_key: str | None = None
+    avatar_description: str | None = None
+    header_description: str | None = None
 
 
 def check_profile_changes(changes: ProfileChanges) -> None:
@@ -242,6 +245,10 @@ def check_profile_changes(changes: ProfileChanges) -> None:
                 _add(details, "fields", "ERR_TOO_LONG",
                      f"name and value are limited to {policy.FIELD_VALUE_MAX} characters")
                 break
+    for name in ("avatar_description", "header_description"):
+        value = getattr(changes, name)
+        if value is not None and len(value) > policy.IMAGE_DESCRIPTION_MAX:
+            _add(details, name, "ERR_TOO_LONG", f"is too long (maximum is {policy.IMAGE_DESCRIPTION_MAX} characters)")
     if changes.privacy is not None and changes.privacy not in policy.POSTING_PRIVACY:
         _add(details, "source.privacy", "ERR_INCLUSION", "is not included in the list")
     if changes.language and not policy.LANGUAGE.match(changes.language):
@@ -249,7 +256,20 @@ def check_profile_changes(changes: ProfileChanges) -> None:
     _raise_if(details)
 
 
-async def update_profile(session: AsyncSession, account_id: int, changes: ProfileChanges) -> Account:
+async def _render_fields(session: AsyncSession, settings: Settings, fields: list[dict[str, str]]) -> list[dict]:
+    """Stored fields: the typed name and value, and the value as HTML made by the post renderer (links
+    with rel="me"; local @names that exist become mentions). One query for every field's @names."""
+    candidates = set().union(*(content.mention_candidates(f["value"], settings.domain) for f in fields))
+    known = {name: a.username for name, a in (await repository.by_usernames(session, candidates)).items()
+             if a.suspended_at is None}
+    return [{"name": f["name"], "value": f["value"],
+             "value_html": content.render_field_value(f["value"], base_url=settings.base_url,
+                                                      domain=settings.domain, accounts=known)}
+            for f in fields]
+
+
+async def update_profile(session: AsyncSession, account_id: int, changes: ProfileChanges, *,
+                         settings: Settings) -> Account:
     """Apply checked profile changes to the account and render its note and fields to HTML."""
     check_profile_changes(changes)
     account = await session.get(Account, account_id)
@@ -265,8 +285,7 @@ async def update_profile(session: AsyncSession, account_id: int, changes: Profil
         if value is not None:
             setattr(account, name, value)
     if changes.fields is not None:
-        account.fields = [{"name": f["name"], "value": f["value"],
-                           "value_html": policy.render_field_value(f["value"])} for f in changes.fields]
+        account.fields = await _render_fields(session, settings, changes.fields)
     if changes.privacy is not None:
         account.default_privacy = changes.privacy
     if changes.sensitive is not None:
@@ -277,6 +296,10 @@ async def update_profile(session: AsyncSession, account_id: int, changes: Profil
         account.avatar_key = changes.avatar_key
     if changes.header_key is not None:
         account.header_key = changes.header_key
+    if changes.avatar_description is not None:
+        account.avatar_description = changes.avatar_description.strip()
+    if changes.header_description is not None:
+        account.header_description = changes.header_description.strip()
     forget_accounts(session, account.id)
     await session.flush()
     return account

@@ -130,6 +130,8 @@ async def update_credentials(request: Request, ctx: Ctx, session: WriteSession,
         locked=params.bool("locked"), bot=params.bool("bot"), discoverable=params.bool("discoverable"),
         indexable=params.bool("indexable"), hide_collections=params.bool("hide_collections"),
         fields=_fields(params.get("fields_attributes")),
+        avatar_description=params.str("avatar_description", max_length=TEXT_GUARD),
+        header_description=params.str("header_description", max_length=TEXT_GUARD),
         privacy=source.str("privacy", max_length=20), sensitive=source.bool("sensitive"),
         language=source.str("language", max_length=20))
     service.check_profile_changes(changes)
@@ -138,7 +140,7 @@ async def update_credentials(request: Request, ctx: Ctx, session: WriteSession,
     for kind, data in blobs.items():
         key = await _store_image(ctx, data, kind)
         setattr(changes, f"{kind}_key", key)
-    account = await service.update_profile(session, auth.account.id, changes)
+    account = await service.update_profile(session, auth.account.id, changes, settings=ctx.settings)
     return JSON(await _credential_entity(session, ctx, account))
 
 

@@ -25,7 +25,6 @@ WriteFollows = Annotated[Auth, Depends(scoped("write:follows"))]
 WriteBlocks = Annotated[Auth, Depends(scoped("write:blocks"))]
 WriteMutes = Annotated[Auth, Depends(scoped("write:mutes"))]
 ReadFollows = Annotated[Auth, Depends(scoped("read:follows"))]
-NOTE_MAX = 2000
 
 
 def me(auth: Auth) -> int:
@@ -108,14 +107,11 @@ async def unmute(account_id: int, session: WriteSession, auth: WriteMutes) -> JS
 @router.post("/api/v1/accounts/{account_id:int}/note")
 async def note(account_id: int, request: Request, session: WriteSession,
                auth: Annotated[Auth, Depends(scoped("write:accounts"))]) -> JSON:
-    """Accepted and validated, but private notes are not stored yet: the note reads back empty."""
+    """Set the caller's private note on an account (an empty `comment` clears it)."""
     target = path_id(account_id)
     params = await body_params(request)
-    params.str("comment", "", max_length=NOTE_MAX)
-    found = await graph.lookup_relationships(session, me(auth), [target], with_suspended=True)
-    if not found:
-        raise NotFound()
-    return JSON(relationship_entity(found[0]))
+    comment = params.str("comment", "", max_length=graph.NOTE_MAX) or ""
+    return JSON(relationship_entity(await graph.set_note(session, me(auth), target, comment)))
 
 
 @router.get("/api/v1/accounts/relationships")

@@ -197,12 +197,17 @@ async def unpin(status_id: int, ctx: Ctx, session: WriteSession, auth: WriteAcco
 
 
 @router.post("/api/v1/statuses/{status_id:int}/mute")
-@router.post("/api/v1/statuses/{status_id:int}/unmute")
-async def mute_conversation(status_id: int, ctx: Ctx, session: ReadSession, auth: WriteMutes) -> JSON:
-    # Conversation mutes are not kept yet: the status comes back as it is, with muted false.
+async def mute_conversation(status_id: int, ctx: Ctx, session: WriteSession, auth: WriteMutes) -> JSON:
     me = auth.account.id
-    status = await service.get_visible(session, path_id(status_id), me)
-    return JSON(await status_entity(session, ctx, status, me))
+    return JSON(await status_entity(session, ctx, await service.mute_conversation(
+        session, account_id=me, status_id=path_id(status_id)), me))
+
+
+@router.post("/api/v1/statuses/{status_id:int}/unmute")
+async def unmute_conversation(status_id: int, ctx: Ctx, session: WriteSession, auth: WriteMutes) -> JSON:
+    me = auth.account.id
+    return JSON(await status_entity(session, ctx, await service.unmute_conversation(
+        session, account_id=me, status_id=path_id(status_id)), me))
 
 
 async def _interactions(request: Request, ctx, session, auth, status_id: int, which) -> JSON:

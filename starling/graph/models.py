@@ -1,10 +1,10 @@
-"""The social graph: follows, follow requests, blocks and mutes."""
+"""The social graph: follows, follow requests, blocks, mutes and private notes on accounts."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from starling.infra.db import Base, BigId
@@ -66,3 +66,19 @@ class Mute(Base):
 
 
 Index("uq_mutes_pair", Mute.account_id, Mute.target_account_id, unique=True)
+
+
+class AccountNote(Base):
+    """A private note one account keeps about another: only its writer ever reads it."""
+
+    __tablename__ = "account_notes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    target_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    comment: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+Index("uq_account_notes_pair", AccountNote.account_id, AccountNote.target_account_id, unique=True)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling import clock
 from starling.accounts.models import Account
-from starling.graph.models import Block, Follow, FollowRequest, Mute
+from starling.graph.models import AccountNote, Block, Follow, FollowRequest, Mute
 from starling.infra.db import insert_ignore
 
 # --- reads every timeline and list needs -----------------------------------------------------------
@@ -166,6 +166,25 @@ async def add_mute(session: AsyncSession, *, id: int, account_id: int, target_id
         expires_at=expires_at, created_at=now)]) == 1
 
 
+async def save_note(session: AsyncSession, *, account_id: int, target_id: int, comment: str,
+                    now: datetime, new_id: int) -> None:
+    """Keep `comment` as the account's note on the target; an empty comment removes the note."""
+    if not comment:
+        await _delete_pair(session, AccountNote, account_id, target_id)
+        return
+    updated = await session.execute(update(AccountNote).where(
+        AccountNote.account_id == account_id, AccountNote.target_account_id == target_id
+    ).values(comment=comment, updated_at=now))
+    if (updated.rowcount or 0) == 0:
+        inserted = await insert_ignore(session, AccountNote, [dict(
+            id=new_id, account_id=account_id, target_account_id=target_id, comment=comment, created_at=now,
+            updated_at=now)])
+        if inserted == 0:  # a concurrent first note won the insert: this later one replaces it
+            await session.execute(update(AccountNote).where(
+                AccountNote.account_id == account_id, AccountNote.target_account_id == target_id
+            ).values(comment=comment, updated_at=now))
+
+
 async def _delete_pair(session: AsyncSession, model: type, account_id: int, target_id: int) -> bool:
     result = await session.execute(delete(model).where(
         model.account_id == account_id, model.target_account_id == target_id))
@@ -201,8 +220,9 @@ async def shift_follow_counts(session: AsyncSession, follower_id: int, followed_
 
 async def relationship_rows(session: AsyncSession, viewer_id: int,
                             target_ids: Sequence[int]) -> dict[str, Any]:
-    """Everything a page of Relationship entities needs, in four queries whatever the page size:
-    follows and requests both ways, blocks both ways, the viewer's live mutes."""
+    """Everything a page of Relationship entities needs, in five queries whatever the page size:
+    follows and requests both ways, blocks both ways, the viewer's live mutes, the viewer's own notes
+    (never anyone else's)."""
     ids = list(set(target_ids))
     follows = (await session.execute(select(Follow).where(or_(
         and_(Follow.account_id == viewer_id, Follow.target_account_id.in_(ids)),
@@ -218,6 +238,8 @@ async def relationship_rows(session: AsyncSession, viewer_id: int,
     mutes = (await session.execute(select(Mute).where(
         Mute.account_id == viewer_id, Mute.target_account_id.in_(ids),
         or_(Mute.expires_at.is_(None), Mute.expires_at > now)))).scalars().all()
+    notes = (await session.execute(select(AccountNote.target_account_id, AccountNote.comment).where(
+        AccountNote.account_id == viewer_id, AccountNote.target_account_id.in_(ids)))).all()
     return {
         "following": {f.target_account_id: f for f in follows if f.account_id == viewer_id},
         "followed_by": {f.account_id for f in follows if f.target_account_id == viewer_id},
@@ -226,6 +248,7 @@ async def relationship_rows(session: AsyncSession, viewer_id: int,
         "blocking": {t for o, t in blocks if o == viewer_id},
         "blocked_by": {o for o, t in blocks if t == viewer_id},
         "muting": {m.target_account_id: m for m in mutes},
+        "notes": {target: comment for target, comment in notes},
     }
 
 

@@ -54,6 +54,7 @@ class Relationship:
     muting_notifications: bool = False
     requested: bool = False
     requested_by: bool = False
+    note: str = ""  # the viewer's private note on the account
 
 
 async def _target(session: AsyncSession, target_id: int, *, allow_suspended: bool = False) -> Account:
@@ -210,6 +211,21 @@ async def unmute(session: AsyncSession, account_id: int, target_id: int) -> None
     await repository.remove_mute(session, account_id, target_id)
 
 
+NOTE_MAX = 2_000  # Mastodon's limit on a private note
+
+
+async def set_note(session: AsyncSession, account_id: int, target_id: int, comment: str) -> Relationship:
+    """Keep (or, when empty, clear) the account's private note on `target_id`; only the writer ever
+    reads it back, through their Relationship. Notes on suspended accounts may still be kept."""
+    if len(comment) > NOTE_MAX:
+        raise Unprocessable(f"Validation failed: Comment is too long (maximum is {NOTE_MAX} characters)")
+    await _target(session, target_id, allow_suspended=True)
+    kept = comment if comment.strip() else ""
+    await repository.save_note(session, account_id=account_id, target_id=target_id, comment=kept,
+                               now=clock.utcnow_naive(), new_id=ids.new_id())
+    return await relationship(session, account_id, target_id)
+
+
 async def lookup_relationships(session: AsyncSession, viewer_id: int, target_ids: Sequence[int], *,
                                with_suspended: bool = False) -> list[Relationship]:
     """Relationships with the accounts among `target_ids` that exist (and are not suspended, unless
@@ -247,6 +263,7 @@ async def relationships(session: AsyncSession, viewer_id: int,
             muting_notifications=bool(mute_row.hide_notifications) if mute_row is not None else False,
             requested=target_id in rows["requested"],
             requested_by=target_id in rows["requested_by"],
+            note=rows["notes"].get(target_id, ""),
         ))
     return out
 

@@ -22,6 +22,7 @@ from starling.errors import NotFound, Unprocessable
 from starling.graph import repository as graph
 from starling.notifications import repository
 from starling.notifications.models import Marker, Notification
+from starling.posts import repository as posts
 from starling.posts.models import PRIVATE, PUBLIC, UNLISTED, Status
 from starling.streaming import events as stream_events
 
@@ -48,23 +49,28 @@ async def _add(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     stream_events.notifications_created(session, [(row["id"], row["account_id"]) for row in rows])
 
 
-async def _deliverable(session: AsyncSession, sender_id: int, recipients: Iterable[int]) -> list[int]:
+async def _deliverable(session: AsyncSession, sender_id: int, recipients: Iterable[int],
+                       conversation_id: int | None = None) -> list[int]:
     """Recipients who want to hear from `sender_id`: not the sender, no block either way, no mute that
-    hides notifications. Two queries for any number of recipients."""
+    hides notifications, and (for an event in `conversation_id`) no mute of that conversation. Three
+    queries at most for any number of recipients."""
     wanted = list(dict.fromkeys(r for r in recipients if r != sender_id))
     if not wanted:
         return []
     refused = await graph.blockers_among(session, sender_id, wanted)
     refused |= await graph.notification_muters_among(session, sender_id, wanted)
+    if conversation_id is not None:
+        refused |= await posts.conversation_muters_among(session, conversation_id, wanted)
     return [r for r in wanted if r not in refused]
 
 
 async def notify(session: AsyncSession, *, recipient_id: int, from_id: int, type: str,
-                 status_id: int | None = None) -> None:
-    """Create one notification unless it exists, is to oneself, or the recipient blocks/mutes the sender."""
+                 status_id: int | None = None, conversation_id: int | None = None) -> None:
+    """Create one notification unless it exists, is to oneself, or the recipient blocks/mutes the sender
+    or muted `conversation_id` (the conversation of the status it is about)."""
     if type not in TYPES:
         raise ValueError(f"unknown notification type {type!r}")
-    if not await _deliverable(session, from_id, [recipient_id]):
+    if not await _deliverable(session, from_id, [recipient_id], conversation_id):
         return
     if await repository.is_suspended(session, recipient_id):
         return
@@ -132,7 +138,7 @@ async def notify_new_status(session: AsyncSession, status: Status) -> None:
         status.in_reply_to_account_id is None or status.in_reply_to_account_id == author_id)
     if newsworthy:
         wanted += [(r, "status") for r in await graph.notifying_follower_ids(session, author_id)]
-    allowed = set(await _deliverable(session, author_id, [r for r, _ in wanted]))
+    allowed = set(await _deliverable(session, author_id, [r for r, _ in wanted], posts.conversation_of(status)))
     await _add(session, [_row(r, author_id, kind, status.id, dedupe_key(kind, author_id, status.id), now)
                          for r, kind in wanted if r in allowed])
 
@@ -141,7 +147,8 @@ async def notify_status_edited(session: AsyncSession, status: Status) -> None:
     """`update` notifications to everyone who boosted an edited status (one per edit)."""
     author_id = status.account_id
     edit = str(int((status.edited_at or clock.utcnow_naive()).timestamp() * 1000))
-    recipients = await _deliverable(session, author_id, await repository.booster_ids(session, status.id))
+    recipients = await _deliverable(session, author_id, await repository.booster_ids(session, status.id),
+                                    posts.conversation_of(status))
     now = clock.utcnow_naive()
     await _add(session, [_row(r, author_id, "update", status.id, dedupe_key("update", author_id, status.id, edit),
                               now) for r in recipients])

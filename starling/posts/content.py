@@ -18,6 +18,8 @@ import nh3
 
 URL_LENGTH = 23  # every URL counts as this many characters, however long it is
 LINK_REL = "nofollow noopener noreferrer"
+# Profile field links also say rel="me", as Mastodon's do (the link points at the person's own page).
+FIELD_LINK_REL = f"me {LINK_REL}"
 MAX_TAG_LENGTH = 100
 _DISPLAY_CHARS = 30
 
@@ -82,21 +84,22 @@ def mention_candidates(text: str, domain: str) -> set[str]:
             if m.group("user") and _is_local(m.group("domain"), local)}
 
 
-def _link_url(url: str) -> str:
+def _link_url(url: str, rel: str = LINK_REL) -> str:
     prefix = _URL_PREFIX.match(url)
     cut = prefix.end() if prefix else 0
     rest = url[cut:]
     shown, hidden = rest[:_DISPLAY_CHARS], rest[_DISPLAY_CHARS:]
     ellipsis = ' class="ellipsis"' if hidden else ""
-    return (f'<a href="{html.escape(url)}" target="_blank" rel="{LINK_REL}" translate="no">'
+    return (f'<a href="{html.escape(url)}" target="_blank" rel="{rel}" translate="no">'
             f'<span class="invisible">{html.escape(url[:cut])}</span>'
             f'<span{ellipsis}>{html.escape(shown)}</span>'
             f'<span class="invisible">{html.escape(hidden)}</span></a>')
 
 
 class _LineRenderer:
-    def __init__(self, base_url: str, domain: str, accounts: Mapping[str, str]):
+    def __init__(self, base_url: str, domain: str, accounts: Mapping[str, str], link_rel: str = LINK_REL):
         self.base_url = base_url.rstrip("/")
+        self.link_rel = link_rel
         self.local = _local_domains(domain)
         self.accounts = accounts
         self.mentions: dict[str, None] = {}
@@ -109,7 +112,7 @@ class _LineRenderer:
             url = _trim_url(raw)
             if len(url) <= len("https://"):
                 return html.escape(raw), ""
-            return _link_url(url), raw[len(url):]
+            return _link_url(url, self.link_rel), raw[len(url):]
         if match.group("user"):
             username = self.accounts.get(match.group("user").lower())
             if username is None or not _is_local(match.group("domain"), self.local):
@@ -156,6 +159,13 @@ def render(text: str, *, base_url: str, domain: str, accounts: Mapping[str, str]
     body = "".join("<p>" + "<br>".join(renderer.line(line) for line in p.split("\n")) + "</p>"
                    for p in paragraphs)
     return Rendered(html=sanitise(body), mentions=list(renderer.mentions), tags=list(renderer.tags.values()))
+
+
+def render_field_value(text: str, *, base_url: str, domain: str, accounts: Mapping[str, str]) -> str:
+    """HTML for a profile field's value: one line, linked as a post is (URLs, #tags, local @names),
+    with rel="me" on its links, through the same sanitiser."""
+    line = " ".join(normalise(text).split())
+    return sanitise(_LineRenderer(base_url, domain, accounts, FIELD_LINK_REL).line(line))
 
 
 def _countable(text: str) -> str:

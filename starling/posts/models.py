@@ -50,6 +50,8 @@ Index("ix_statuses_visibility_id", Status.visibility, Status.id)
 Index("uq_statuses_reblog", Status.account_id, Status.reblog_of_id, unique=True,
       sqlite_where=Status.reblog_of_id.isnot(None), postgresql_where=Status.reblog_of_id.isnot(None))
 Index("ix_statuses_reblog_of_id", Status.reblog_of_id)
+# Muting a conversation asks whether the muter took part in it (posts.service.mute_conversation).
+Index("ix_statuses_conversation_id", Status.conversation_id)
 
 
 class StatusEdit(Base):
@@ -131,6 +133,23 @@ class Pin(Base):
 
 
 Index("uq_pins_account_status", Pin.account_id, Pin.status_id, unique=True)
+
+
+class ConversationMute(Base):
+    """An account muted a conversation (a thread, by its root's id): no notifications from it reach
+    them, and its statuses show `muted` to them."""
+
+    __tablename__ = "conversation_mutes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(BigId)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+# Conversation first: notifications ask "who among these muted conversation X", pages ask "did the
+# viewer mute X"; both are answered by this one index.
+Index("uq_conversation_mutes_pair", ConversationMute.conversation_id, ConversationMute.account_id, unique=True)
 
 
 class IdempotencyKey(Base):

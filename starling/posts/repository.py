@@ -6,17 +6,19 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, case, delete, exists, false, func, literal, or_, select, update
+from sqlalchemy import Select, and_, bindparam, case, delete, exists, false, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling.accounts.models import Account, Application
 from starling.graph.models import Follow
+from starling.infra.db import insert_ignore
 from starling.infra.direct import Query
 from starling.posts.models import (
     PRIVATE,
     PUBLIC,
     UNLISTED,
     Bookmark,
+    ConversationMute,
     Favourite,
     IdempotencyKey,
     Mention,
@@ -102,6 +104,55 @@ async def bookmarked_among(session: AsyncSession, account_id: int, status_ids: I
 
 async def pinned_among(session: AsyncSession, account_id: int, status_ids: Iterable[int]) -> set[int]:
     return await _among(session, Pin, account_id, status_ids)
+
+
+def conversation_of(status: Status) -> int:
+    """The conversation a status belongs to: its thread's root id (a root, or a row older than the
+    column, is its own conversation)."""
+    return status.conversation_id or status.id
+
+
+_CONVERSATION = func.coalesce(Status.conversation_id, Status.id)
+
+
+async def muted_conversations_among(session: AsyncSession, account_id: int,
+                                    status_ids: Iterable[int]) -> set[int]:
+    """Which of `status_ids` sit in a conversation `account_id` muted (one query for the page)."""
+    wanted = set(status_ids)
+    if not wanted:
+        return set()
+    return set(await session.scalars(select(Status.id).join(ConversationMute, and_(
+        ConversationMute.conversation_id == _CONVERSATION, ConversationMute.account_id == account_id))
+        .where(Status.id.in_(wanted))))
+
+
+async def conversation_muters_among(session: AsyncSession, conversation_id: int,
+                                    account_ids: Iterable[int]) -> set[int]:
+    """Which of `account_ids` muted `conversation_id` (one query for any number of recipients)."""
+    wanted = set(account_ids)
+    if not wanted:
+        return set()
+    return set(await session.scalars(select(ConversationMute.account_id).where(
+        ConversationMute.conversation_id == conversation_id, ConversationMute.account_id.in_(wanted))))
+
+
+async def took_part_in(session: AsyncSession, account_id: int, conversation_id: int) -> bool:
+    """Whether the account wrote a status in the conversation or was mentioned in one."""
+    in_conversation = or_(Status.conversation_id == conversation_id, Status.id == conversation_id)
+    wrote = exists().where(in_conversation, Status.account_id == account_id)
+    mentioned = exists().where(Mention.status_id == Status.id, Mention.account_id == account_id, in_conversation)
+    return bool(await session.scalar(select(or_(wrote, mentioned))))
+
+
+async def add_conversation_mute(session: AsyncSession, *, id: int, account_id: int, conversation_id: int,
+                                now: datetime) -> None:
+    await insert_ignore(session, ConversationMute, [dict(id=id, account_id=account_id,
+                                                         conversation_id=conversation_id, created_at=now)])
+
+
+async def remove_conversation_mute(session: AsyncSession, account_id: int, conversation_id: int) -> None:
+    await session.execute(delete(ConversationMute).where(
+        ConversationMute.account_id == account_id, ConversationMute.conversation_id == conversation_id))
 
 
 async def reblogged_among(session: AsyncSession, account_id: int, status_ids: Iterable[int]) -> set[int]:
@@ -254,8 +305,8 @@ _boost = Status.__table__.alias("viewer_boost")
 # Every fact a page needs about its statuses (and, asked again, about the originals they boost) in one
 # statement: what decides visibility (author suspended; for private and direct posts, whether the viewer
 # follows the author or is mentioned) and what the viewer did with each (favourite, boost, bookmark,
-# pin). Counters come from the row too, so they are never stale. `edited_at` is left as the driver gives
-# it: it only keys the content cache.
+# pin, conversation mute). Counters come from the row too, so they are never stale. `edited_at` is
+# left as the driver gives it: it only keys the content cache.
 PAGE_FACTS = Query(
     select(Status.id, Status.account_id, Status.visibility, Status.reblog_of_id,
            Status.in_reply_to_account_id, Status.edited_at, Status.replies_count, Status.reblogs_count,
@@ -273,7 +324,9 @@ PAGE_FACTS = Query(
            exists().where(_boost.c.account_id == bindparam("viewer"),
                           _boost.c.reblog_of_id == Status.id).label("reblogged"),
            _viewer_has(Bookmark, Bookmark.status_id).label("bookmarked"),
-           _viewer_has(Pin, Pin.status_id).label("pinned"))
+           _viewer_has(Pin, Pin.status_id).label("pinned"),
+           exists().where(ConversationMute.account_id == bindparam("viewer"),
+                          ConversationMute.conversation_id == _CONVERSATION).label("muted"))
     .join(Account, Account.id == Status.account_id)
     .where(Status.id.in_(bindparam("ids", expanding=True))), truthy_booleans=True, raw=("edited_at",))
 

@@ -425,7 +425,7 @@ async def reblog(session: AsyncSession, *, account_id: int, status_id: int,
     await repository.bump_status(session, original.id, reblogs=+1)
     await repository.bump_statuses_count(session, [account_id], +1, last_status_at=now)
     await notifications.notify(session, recipient_id=original.account_id, from_id=account_id, type="reblog",
-                               status_id=original.id)
+                               status_id=original.id, conversation_id=repository.conversation_of(original))
     jobs.enqueue(session, "status.created", {"status_id": boost.id})
     await session.refresh(original)
     return boost
@@ -450,6 +450,27 @@ async def unreblog(session: AsyncSession, *, account_id: int, status_id: int) ->
     return original
 
 
+# ---- muted conversations ---------------------------------------------------------------------------
+
+async def mute_conversation(session: AsyncSession, *, account_id: int, status_id: int) -> Status:
+    """Mute the conversation of a status one can see and took part in (wrote in, or was mentioned in):
+    no notification from it reaches the muter afterwards. Muting twice changes nothing."""
+    status = await _visible_original(session, status_id, account_id)
+    conversation_id = repository.conversation_of(status)
+    if not await repository.took_part_in(session, account_id, conversation_id):
+        raise Unprocessable("Validation failed: You can only mute conversations you take part in")
+    await repository.add_conversation_mute(session, id=ids.new_id(), account_id=account_id,
+                                           conversation_id=conversation_id, now=clock.utcnow_naive())
+    return status
+
+
+async def unmute_conversation(session: AsyncSession, *, account_id: int, status_id: int) -> Status:
+    """Hear from the status's conversation again (nothing to undo is fine)."""
+    status = await _visible_original(session, status_id, account_id)
+    await repository.remove_conversation_mute(session, account_id, repository.conversation_of(status))
+    return status
+
+
 # ---- favourites, bookmarks, pins --------------------------------------------------------------------
 
 async def _insert_once(session: AsyncSession, row: Any) -> bool:
@@ -469,7 +490,8 @@ async def favourite(session: AsyncSession, *, account_id: int, status_id: int) -
             session, Favourite(id=ids.new_id(), account_id=account_id, status_id=status.id)):
         await repository.bump_status(session, status.id, favourites=+1)
         await notifications.notify(session, recipient_id=status.account_id, from_id=account_id,
-                                   type="favourite", status_id=status.id)
+                                   type="favourite", status_id=status.id,
+                                   conversation_id=repository.conversation_of(status))
         await session.refresh(status)
     return status
 

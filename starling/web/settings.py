@@ -74,13 +74,15 @@ def field_errors(exc: Unprocessable, labels: dict[str, str]) -> dict[str, str]:
 # --- profile -------------------------------------------------------------------------------------------
 
 PROFILE_LABELS = {"display_name": "Display name", "note": "Bio", "fields": "Extra fields", "avatar": "Avatar",
-                  "header": "Header"}
+                  "header": "Header", "avatar_description": "Avatar description",
+                  "header_description": "Header description"}
 
 
 def _profile_form(account: Account) -> dict:
     fields = [{"name": f.get("name", ""), "value": f.get("value", "")} for f in (account.fields or [])]
     fields += [{"name": "", "value": ""}] * (policy.FIELDS_MAX - len(fields))
-    return {"display_name": account.display_name, "note": account.note, "bot": account.bot, "fields": fields}
+    return {"display_name": account.display_name, "note": account.note, "bot": account.bot, "fields": fields,
+            "avatar_description": account.avatar_description, "header_description": account.header_description}
 
 
 async def _profile_page(request: Request, ctx: AppContext, account: Account, form: dict, errors: dict[str, str],
@@ -127,9 +129,13 @@ async def profile_save(request: Request, ctx: Ctx, session: WriteSession, viewer
     typed_fields = _typed_fields(form)
     typed = {"display_name": form.str("display_name", "", max_length=TEXT_GUARD) or "",
              "note": form.str("note", "", max_length=TEXT_GUARD) or "",
-             "bot": bool(form.bool("bot", False)), "fields": typed_fields}
+             "bot": bool(form.bool("bot", False)), "fields": typed_fields,
+             "avatar_description": form.str("avatar_description", "", max_length=TEXT_GUARD) or "",
+             "header_description": form.str("header_description", "", max_length=TEXT_GUARD) or ""}
     changes = ProfileChanges(display_name=typed["display_name"], note=typed["note"], bot=typed["bot"],
-                             fields=[f for f in typed_fields if f["name"] or f["value"]])
+                             fields=[f for f in typed_fields if f["name"] or f["value"]],
+                             avatar_description=typed["avatar_description"],
+                             header_description=typed["header_description"])
     errors: dict[str, str] = {}
     try:
         accounts.check_profile_changes(changes)
@@ -147,7 +153,7 @@ async def profile_save(request: Request, ctx: Ctx, session: WriteSession, viewer
         errors.update(field_errors(exc, PROFILE_LABELS))
     if errors:
         return await _profile_page(request, ctx, viewer, typed, errors, status_code=422)
-    await accounts.update_profile(session, viewer.id, changes)
+    await accounts.update_profile(session, viewer.id, changes, settings=ctx.settings)
     return redirect("/settings/profile?saved=1")
 
 
@@ -186,11 +192,11 @@ async def privacy_form(request: Request, viewer: Viewer) -> Response:
 
 
 @router.post("/settings/privacy")
-async def privacy_save(request: Request, session: WriteSession, viewer: Viewer, form: CsrfForm) -> Response:
+async def privacy_save(request: Request, ctx: Ctx, session: WriteSession, viewer: Viewer, form: CsrfForm) -> Response:
     typed = {flag: bool(form.bool(flag, False)) for flag in PRIVACY_FLAGS}
     typed["privacy"] = form.str("privacy", "", max_length=20) or ""
     try:
-        await accounts.update_profile(session, viewer.id, ProfileChanges(**typed))
+        await accounts.update_profile(session, viewer.id, ProfileChanges(**typed), settings=ctx.settings)
     except Unprocessable as exc:
         errors = field_errors(exc, {"privacy": "Default visibility"})
         return await settings_page(request, "settings/privacy.html", section="privacy", title="Privacy",

@@ -1,6 +1,6 @@
 """Posting, the post page with its whole thread, and what one does to a post: reply, boost, favourite,
-bookmark, edit, delete. Each action is a plain form POST (redirecting back) that htmx also posts, getting
-the re-rendered card in answer."""
+bookmark, mute its conversation, edit, delete. Each action is a plain form POST (redirecting back) that
+htmx also posts, getting the re-rendered card in answer."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ ACTIONS = {
     "favourite": posts.favourite, "unfavourite": posts.unfavourite,
     "reblog": posts.reblog, "unreblog": posts.unreblog,
     "bookmark": posts.bookmark, "unbookmark": posts.unbookmark,
+    "mute": posts.mute_conversation, "unmute": posts.unmute_conversation,
 }
 
 

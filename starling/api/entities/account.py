@@ -35,8 +35,10 @@ def account_entity(ctx: AppContext, account: Account, *, source: bool = False) -
         "uri": f"{ctx.settings.base_url}/users/{account.username}",
         "avatar": avatar,
         "avatar_static": avatar,
+        "avatar_description": account.avatar_description or "",
         "header": header,
         "header_static": header,
+        "header_description": account.header_description or "",
         "followers_count": account.followers_count,
         "following_count": account.following_count,
         "statuses_count": account.statuses_count,
@@ -56,7 +58,8 @@ def account_entity(ctx: AppContext, account: Account, *, source: bool = False) -
         missing_header = f"{ctx.settings.base_url}{MISSING_HEADER}"
         entity.update(suspended=True, display_name="", note="", fields=[], emojis=[], locked=False, bot=False,
                       discoverable=False, avatar=missing_avatar, avatar_static=missing_avatar,
-                      header=missing_header, header_static=missing_header)
+                      header=missing_header, header_static=missing_header, avatar_description="",
+                      header_description="")
     if source:
         entity["source"] = {
             "privacy": account.default_privacy,

@@ -275,7 +275,7 @@ def _entity(content: bytes, row: Any, account: bytes, reblog: bytes | None, subj
     if viewer_id is not None:
         fresh["favourited"] = bool(subject.favourited)
         fresh["reblogged"] = bool(subject.reblogged)
-        fresh["muted"] = False
+        fresh["muted"] = bool(subject.muted)
         fresh["bookmarked"] = bool(subject.bookmarked)
         fresh["filtered"] = []
         if row.reblog_of_id is None and row.account_id == viewer_id:

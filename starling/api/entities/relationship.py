@@ -6,7 +6,8 @@ from starling.graph.service import Relationship
 
 
 def relationship_entity(rel: Relationship) -> dict:
-    """The viewer's standing with one account. Domain blocks, endorsements and notes do not exist here."""
+    """The viewer's standing with one account. Domain blocks and endorsements do
+    not exist here; `note` is the viewer's own private note."""
     return {
         "id": str(rel.id),
         "following": rel.following,
@@ -22,5 +23,5 @@ def relationship_entity(rel: Relationship) -> dict:
         "requested_by": rel.requested_by,
         "domain_blocking": False,
         "endorsed": False,
-        "note": "",
+        "note": rel.note,
     }

@@ -52,6 +52,7 @@ class _Page:
     reblogged: set[int] = field(default_factory=set)
     bookmarked: set[int] = field(default_factory=set)
     pinned: set[int] = field(default_factory=set)
+    muted: set[int] = field(default_factory=set)
     _account_cache: dict[int, dict] = field(default_factory=dict)
 
     def account(self, account_id: int) -> dict:
@@ -81,7 +82,7 @@ def _viewer_flags(page: _Page, status: Status, subject: Status) -> dict:
     flags = {
         "favourited": subject.id in page.favourited,
         "reblogged": subject.id in page.reblogged,
-        "muted": False,
+        "muted": subject.id in page.muted,
         "bookmarked": subject.id in page.bookmarked,
         "filtered": [],
     }
@@ -159,6 +160,7 @@ async def status_entities(session: AsyncSession, ctx: AppContext, statuses: Sequ
         page.favourited = await posts_repository.favourited_among(session, viewer_id, status_ids)
         page.reblogged = await posts_repository.reblogged_among(session, viewer_id, status_ids)
         page.bookmarked = await posts_repository.bookmarked_among(session, viewer_id, status_ids)
+        page.muted = await posts_repository.muted_conversations_among(session, viewer_id, status_ids)
         own = [s.id for s in pool.values() if s.account_id == viewer_id]
         page.pinned = await posts_repository.pinned_among(session, viewer_id, own)
 
