@@ -1,4 +1,4 @@
-"""gaps: an index on accounts.role, to find the moderators a new report notifies
+"""moderator index: an index on accounts.role, to find the moderators a new report notifies
 
 Revision ID: 0006
 Revises: 0005
