@@ -9,9 +9,11 @@ worker's INSERT into home_feed waiting on a row the test holds (PostgreSQL) or t
 for the job, while the committed feed holds none of it yet; a store that commits batch by batch shows some
 but not all entries, and that counts as "in the middle" too.
 
-On PostgreSQL the test makes "the middle" certain rather than a moment to catch: before each start it
-inserts the post's feed row for the middle follower in a transaction it keeps open, so the worker's fan-out
-runs its first half of the batches and then waits on that row until the kill.
+The test makes "the middle" certain rather than a moment to catch: before each start it stops the fan-out
+at the middle follower's feed row, so the worker runs its first half of the batches and then waits there,
+inside its transaction, until the kill. On PostgreSQL the test inserts that row itself in a transaction
+it keeps open (the worker's INSERT waits on it); on SQLite a trigger on that one row keeps the insert
+busy counting a cross join that never ends in time (SQLite has no row lock to hold).
 
 Runs on a throwaway database on the shared PostgreSQL server when STARLING_TEST_DATABASE_URL is set, and
 on SQLite always."""
@@ -21,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 
 import asyncpg
 import pytest
@@ -149,6 +151,38 @@ class Observer:
         return None
 
 
+def middle_follower(rows: list) -> int:
+    return sorted(rows)[FOLLOWERS // 2]
+
+
+class StalledFeedRow:
+    """SQLite only: a trigger that makes inserting the post's feed row for the middle follower run a
+    count over follows x follows x follows (10^12 rows), so the worker stops there, write lock held,
+    until it is killed. Dropped on the way out, with no worker running."""
+
+    def __init__(self, path, author_id: int, status_id: int):
+        self.path, self.author_id, self.status_id = path, author_id, status_id
+
+    def _run(self, sql: str, args=()) -> list:
+        db = sqlite3.connect(self.path, timeout=30)
+        try:
+            with db:
+                return db.execute(sql, args).fetchall()
+        finally:
+            db.close()
+
+    def __enter__(self) -> StalledFeedRow:
+        middle = middle_follower([r for (r,) in self._run(
+            "SELECT account_id FROM follows WHERE target_account_id = ?", (self.author_id,))])
+        self._run(f"CREATE TRIGGER test_stall_fan_out AFTER INSERT ON home_feed "
+                  f"WHEN NEW.account_id = {int(middle)} AND NEW.status_id = {int(self.status_id)} BEGIN "
+                  f"SELECT count(*) FROM follows a, follows b, follows c; END")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._run("DROP TRIGGER IF EXISTS test_stall_fan_out")
+
+
 class HeldFeedRow:
     """PostgreSQL only: the post's home_feed row for the middle follower, inserted in a transaction this
     test keeps open. The worker's INSERT of the batch holding that follower waits on it (the same primary
@@ -199,7 +233,9 @@ def test_sigkill_mid_fan_out_then_restart_delivers_exactly_once(tmp_path, backen
         caught = []
         try:
             for _ in range(KILLS):
-                with HeldFeedRow(url, author_id, status_id) if url else nullcontext():
+                stall = (HeldFeedRow(url, author_id, status_id) if url
+                         else StalledFeedRow(observer.sqlite_path, author_id, status_id))
+                with stall:
                     worker.start()
                     seen = wait_for(observer.in_the_middle, timeout=90, interval=0.02,
                                     what=f"the worker to be in the middle of the fan-out\n{worker.log_text()[-2000:]}")
