@@ -59,6 +59,7 @@ def _backend_per_test():
     before = backend.places_made()
     yield
     backend.release_places(backend.places_made() - before)
+    backend.forget_own_prefixes()
 
 
 @pytest.fixture(scope="session")

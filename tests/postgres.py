@@ -27,6 +27,7 @@ import io
 import itertools
 import os
 import re
+import secrets
 import shutil
 import threading
 from collections.abc import Coroutine
@@ -301,16 +302,8 @@ class PostgresPass:
 
     def forget_redis(self, prefix: str) -> None:
         """Delete every key under `prefix` (never anything else: the Redis is shared)."""
-        if not self.redis_url:
-            return
-        client, batch = self._client(), []
-        for key in client.scan_iter(match=_glob_escape(prefix) + "*", count=1000):
-            batch.append(key)
-            if len(batch) >= 500:
-                client.delete(*batch)
-                batch.clear()
-        if batch:
-            client.delete(*batch)
+        if self.redis_url:
+            _delete_prefix(self._client(), prefix)
 
     def close(self) -> None:
         self.release(list(self.places))
@@ -340,6 +333,43 @@ def _alive(pid: int) -> bool:
 
 def _glob_escape(text: str) -> str:
     return re.sub(r"([*?\[\]\\])", r"\\\1", text)
+
+
+def _delete_prefix(client: Any, prefix: str) -> None:
+    batch = []
+    for key in client.scan_iter(match=_glob_escape(prefix) + "*", count=1000):
+        batch.append(key)
+        if len(batch) >= 500:
+            client.delete(*batch)
+            batch.clear()
+    if batch:
+        client.delete(*batch)
+
+
+_own_prefixes: list[str] = []
+
+
+def own_redis_prefix() -> str:
+    """A Redis key prefix for a test that points something at the shared Redis itself (a second bus, a
+    live server of its own). Its keys are deleted when the test ends (forget_own_prefixes), in either pass."""
+    prefix = f"starling-test-{secrets.token_hex(6)}:"
+    _own_prefixes.append(prefix)
+    return prefix
+
+
+def forget_own_prefixes() -> None:
+    if not _own_prefixes:
+        return
+    if REDIS_URL:
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL)
+        try:
+            for prefix in _own_prefixes:
+                _delete_prefix(client, prefix)
+        finally:
+            client.close()
+    _own_prefixes.clear()
 
 
 _pass: PostgresPass | None = None

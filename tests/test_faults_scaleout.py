@@ -7,7 +7,6 @@ fill no matter which process took the post."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -19,6 +18,7 @@ from starling.context import AppContext
 from starling.infra.jobs import Job
 from tests.faults import REDIS_URL, WorkerProcess, requires_shared_postgres, throwaway_database, wait_for
 from tests.live import SECRET_KEY, LiveServer, free_port, run_cli, server_env
+from tests.postgres import own_redis_prefix
 
 pytestmark = [pytest.mark.slow, requires_shared_postgres]
 
@@ -70,7 +70,7 @@ async def clear_redis_prefix(url: str, prefix: str) -> None:
 
 
 def test_two_api_processes_and_two_workers_share_one_database(tmp_path):
-    prefix = f"starling-test-{secrets.token_hex(4)}:"
+    prefix = own_redis_prefix()
     with throwaway_database("starling_scaleout") as url:
         extra = {"STARLING_DATABASE_URL": url, "STARLING_EMBEDDED_WORKER": "false"}
         if REDIS_URL:

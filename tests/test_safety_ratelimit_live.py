@@ -4,12 +4,12 @@ process's, whether the counters live in the embedded store or in Redis."""
 from __future__ import annotations
 
 import os
-import time
 
 import httpx
 import pytest
 
 from tests.live import LiveServer, free_port
+from tests.postgres import own_redis_prefix
 
 REDIS_URL = os.environ.get("STARLING_TEST_REDIS_URL", "")
 
@@ -62,13 +62,11 @@ def test_two_processes_share_the_embedded_store(tmp_path):
 def test_two_processes_share_redis(tmp_path):
     import redis
 
-    prefix = f"starling-live-{time.time_ns()}:"
+    prefix = own_redis_prefix()  # every key under it is deleted when the test ends
     _run(tmp_path, {"STARLING_REDIS_URL": REDIS_URL, "STARLING_REDIS_PREFIX": prefix})
     client = redis.Redis.from_url(REDIS_URL)
     try:
-        keys = client.keys(prefix + "rl:*")
-        assert keys, "the counters were not in Redis"
-        client.delete(*keys)
+        assert client.keys(prefix + "rl:*"), "the counters were not in Redis"
     finally:
         client.close()
     assert not (tmp_path / "data" / "counters.sqlite3").exists()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 
 import orjson
 import pytest
@@ -18,6 +17,7 @@ from starling.api.streaming import hub_of
 from starling.infra import pubsub
 from starling.streaming import streams
 from starling.streaming.hub import Listener
+from tests.postgres import own_redis_prefix
 
 RECEIVE_TIMEOUT = 20.0
 REDIS_URL = os.environ.get("STARLING_TEST_REDIS_URL", "")
@@ -30,7 +30,7 @@ def settings(request, settings):
         if not REDIS_URL:
             pytest.skip("STARLING_TEST_REDIS_URL is not set (CI sets it)")
         return settings.model_copy(update={"streaming_bus": "redis", "redis_url": REDIS_URL,
-                                           "redis_prefix": f"starling-test-{secrets.token_hex(6)}:"})
+                                           "redis_prefix": own_redis_prefix()})
     return settings.model_copy(update={"streaming_bus": request.param})
 
 

@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import queue
-import secrets
 import threading
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from websockets.exceptions import InvalidStatus
 from starling.context import AppContext
 from starling.migrate import upgrade
 from tests.live import SECRET_KEY, LiveServer, free_port, live_server
-from tests.postgres import settings_for
+from tests.postgres import own_redis_prefix, settings_for
 
 pytestmark = pytest.mark.slow
 
@@ -125,7 +124,7 @@ def test_post_on_one_process_reaches_a_socket_on_another_over_sqlite(two_servers
 
 @pytest.mark.skipif(not REDIS_URL, reason="STARLING_TEST_REDIS_URL is not set (CI sets it)")
 def test_post_on_one_process_reaches_a_socket_on_another_over_redis(two_servers):
-    prefix = f"starling-test-{secrets.token_hex(6)}:"
+    prefix = own_redis_prefix()
     a, b, cast = two_servers({"STARLING_REDIS_URL": REDIS_URL, "STARLING_REDIS_PREFIX": prefix})
     asyncio.run(_post_on_a_receive_on_b(a, b, cast))
 
