@@ -8,18 +8,9 @@ import re
 
 from starling.accounts.models import Account
 from starling.posts.models import Status
+from tests.web.forms import sign_in
 
-TOKEN = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 PAGES = ("/admin/moderation", "/admin/moderation/appeals", "/admin/moderation/log")
-
-
-async def sign_in(client, who) -> str:
-    page = await client.get("/auth/sign_in")
-    token = TOKEN.search(page.text).group(1)
-    response = await client.post("/auth/sign_in", data={"csrf_token": token, "username": who.username,
-                                                        "password": who.password, "next": "/home"})
-    assert response.status_code == 303, response.text
-    return TOKEN.search((await client.get("/home")).text).group(1)
 
 
 async def sign_out(client, token):
