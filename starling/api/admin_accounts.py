@@ -27,12 +27,8 @@ async def _entity(session, ctx, account) -> dict:
     return admin_account_entity(ctx, account, scores.get(account.id))
 
 
-@router.get("/api/v1/admin/accounts")
-async def list_accounts(request: Request, session: ReadSession, ctx: Ctx, auth: ReadAccounts) -> JSON:
-    params = query_params(request)
-    if params.bool("remote", False):
-        return JSON([])  # no federation yet: every account is local
-    filters = {name: bool(params.bool(name, False)) for name in FLAGS}
+async def _account_page(request: Request, session, ctx, auth, params, filters: dict[str, bool]) -> JSON:
+    """One page of the accounts list (v1 and v2 differ only in how they spell the filters)."""
     accounts = await moderation.list_accounts(
         session, me(auth), page_params(request, 100, 200), **filters,
         username=params.str("username", max_length=30), display_name=params.str("display_name", max_length=100),
@@ -40,6 +36,15 @@ async def list_accounts(request: Request, session: ReadSession, ctx: Ctx, auth: 
     scores = await moderation.account_scores(session, [a.id for a in accounts])
     return page_response(request, [admin_account_entity(ctx, a, scores.get(a.id)) for a in accounts],
                          [a.id for a in accounts])
+
+
+@router.get("/api/v1/admin/accounts")
+async def list_accounts(request: Request, session: ReadSession, ctx: Ctx, auth: ReadAccounts) -> JSON:
+    params = query_params(request)
+    if params.bool("remote", False):
+        return JSON([])  # no federation yet: every account is local
+    filters = {name: bool(params.bool(name, False)) for name in FLAGS}
+    return await _account_page(request, session, ctx, auth, params, filters)
 
 
 V2_STATUS = {"active": "active", "pending": "pending", "disabled": "disabled", "silenced": "silenced",
@@ -57,13 +62,7 @@ async def list_accounts_v2(request: Request, session: ReadSession, ctx: Ctx, aut
     if status in V2_STATUS:
         filters[V2_STATUS[status]] = True
     filters["staff"] = params.str("permissions", max_length=20) == "staff"
-    accounts = await moderation.list_accounts(
-        session, me(auth), page_params(request, 100, 200), **filters,
-        username=params.str("username", max_length=30), display_name=params.str("display_name", max_length=100),
-        email=params.str("email", max_length=320))
-    scores = await moderation.account_scores(session, [a.id for a in accounts])
-    return page_response(request, [admin_account_entity(ctx, a, scores.get(a.id)) for a in accounts],
-                         [a.id for a in accounts])
+    return await _account_page(request, session, ctx, auth, params, filters)
 
 
 @router.get("/api/v1/admin/accounts/{account_id:int}")
