@@ -13,6 +13,7 @@ import asyncio
 import fcntl
 import os
 import sqlite3
+import threading
 from typing import Any
 
 # Statements that may wait for a lock. In WAL mode a writer waits only to take the write lock, and
@@ -51,11 +52,11 @@ class WriterQueue:
 
 
 class InLoopCursor:
-    __slots__ = ("_cursor", "_queue")
+    __slots__ = ("_cursor", "_owner")
 
-    def __init__(self, cursor: sqlite3.Cursor, queue: WriterQueue | None = None):
+    def __init__(self, cursor: sqlite3.Cursor, owner: InLoopConnection):
         self._cursor = cursor
-        self._queue = queue
+        self._owner = owner
 
     async def __aenter__(self) -> InLoopCursor:
         return self
@@ -87,20 +88,10 @@ class InLoopCursor:
         if operation.startswith(WAITS):
             # The one statement that may wait (for another process's write lock): off the loop, so other
             # requests go on meanwhile; in turn behind the other processes' writers when queued.
-            await asyncio.to_thread(self._begin, operation, parameters or ())
+            await asyncio.to_thread(self._owner.begin, self._cursor, operation, parameters or ())
         else:
             self._cursor.execute(operation, parameters if parameters is not None else ())
         return self
-
-    def _begin(self, operation: str, parameters: Any) -> None:
-        if self._queue is not None:
-            self._queue.acquire()
-        try:
-            self._cursor.execute(operation, parameters)
-        except BaseException:
-            if self._queue is not None:
-                self._queue.release()
-            raise
 
     async def executemany(self, operation: str, seq_of_parameters: Any) -> InLoopCursor:
         self._cursor.executemany(operation, seq_of_parameters)
@@ -120,13 +111,21 @@ class InLoopCursor:
 
 
 class InLoopConnection:
-    """Looks like an aiosqlite connection to SQLAlchemy's adapter; calls sqlite3 directly."""
+    """Looks like an aiosqlite connection to SQLAlchemy's adapter; calls sqlite3 directly.
 
-    __slots__ = ("_conn", "_queue")
+    Only BEGIN IMMEDIATE leaves the loop's thread. If the awaiting task is cancelled meanwhile,
+    SQLAlchemy closes the connection at once while that thread may still be inside sqlite3 on it, and
+    closing a handle under a running statement crashes the process. So a close that arrives while a
+    BEGIN is out is left to the BEGIN's thread, which closes the connection on its way out."""
+
+    __slots__ = ("_conn", "_queue", "_state", "_begin_out", "_closing")
 
     def __init__(self, conn: sqlite3.Connection, queue: WriterQueue | None = None):
         self._conn = conn
         self._queue = queue
+        self._state = threading.Lock()
+        self._begin_out = False
+        self._closing = False
 
     @property
     def _connection(self) -> sqlite3.Connection:
@@ -138,7 +137,28 @@ class InLoopConnection:
         return self._conn.isolation_level
 
     def cursor(self) -> InLoopCursor:
-        return InLoopCursor(self._conn.cursor(), self._queue)
+        return InLoopCursor(self._conn.cursor(), self)
+
+    def begin(self, cursor: sqlite3.Cursor, operation: str, parameters: Any) -> None:
+        """Runs on a helper thread: waits for this process's turn to write, then takes the write lock."""
+        with self._state:
+            if self._closing:
+                raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+            self._begin_out = True
+        try:
+            if self._queue is not None:
+                self._queue.acquire()
+            try:
+                cursor.execute(operation, parameters)
+            except BaseException:
+                self._release()
+                raise
+        finally:
+            with self._state:
+                self._begin_out = False
+                close_now = self._closing
+            if close_now:
+                self._close_handles()
 
     async def commit(self) -> None:
         try:
@@ -160,8 +180,15 @@ class InLoopConnection:
         self.stop()
 
     def stop(self) -> None:
+        with self._state:
+            self._closing = True
+            if self._begin_out:
+                return  # the BEGIN's thread closes the connection when it is done with it
+        self._close_handles()
+
+    def _close_handles(self) -> None:
         try:
-            self._conn.close()
+            self._conn.close()  # rolls back a transaction still open, and with it the write lock
         finally:
             if self._queue is not None:
                 self._queue.close()
