@@ -3,8 +3,9 @@
 aiosqlite runs every call on a helper thread and wakes the event loop when it is done; for the small,
 indexed reads a timeline page makes, that hand-off costs more than the query itself. In WAL mode a
 reader never waits for a lock, so these connections run each call directly on the event loop's
-thread and hand SQLAlchemy's asyncio adapter coroutines that are already finished. Writers keep
-aiosqlite: they may wait on the busy timeout, and that wait must not stall the loop.
+thread and hand SQLAlchemy's asyncio adapter coroutines that are already finished. Writers use the
+same connections, except that BEGIN IMMEDIATE, the one statement that may wait for another process's
+write lock, goes to a helper thread so that the wait never stalls the loop.
 """
 
 from __future__ import annotations
