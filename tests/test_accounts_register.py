@@ -63,7 +63,8 @@ async def test_approval_mode_needs_a_reason_and_leaves_the_account_waiting(clien
     assert approved is False and reason == "I like birds"
     waiting = await client.get("/api/v1/accounts/verify_credentials",
                                headers={"Authorization": f"Bearer {response.json()['access_token']}"})
-    assert waiting.status_code == 401
+    assert waiting.status_code == 403  # as Mastodon: apps show the reason instead of signing out
+    assert waiting.json() == {"error": "Your login is currently pending approval"}
     instance = (await client.get("/api/v2/instance")).json()
     assert instance["registrations"]["enabled"] is True
     assert instance["registrations"]["approval_required"] is True

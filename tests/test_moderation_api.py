@@ -144,7 +144,8 @@ async def test_limit_hides_posts_from_non_followers_and_resolves_the_report(clie
 async def test_suspend_disable_sensitive_and_their_undoing(client, cast):
     h = cast.admin.headers
     await act(client, cast, cast.eve, "disable", text="compromised")
-    assert (await client.get("/api/v1/accounts/verify_credentials", headers=cast.eve.headers)).status_code == 401
+    refused = await client.get("/api/v1/accounts/verify_credentials", headers=cast.eve.headers)
+    assert (refused.status_code, refused.json()) == (403, {"error": "Your login is currently disabled"})
     await client.post(f"/api/v1/admin/accounts/{cast.eve.id}/enable", headers=h)
     assert (await client.get("/api/v1/accounts/verify_credentials", headers=cast.eve.headers)).status_code == 200
 

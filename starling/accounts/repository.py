@@ -175,8 +175,8 @@ LIVE_TOKEN = Query(
            AccessToken.account_id,
            and_(AccessToken.revoked_at.is_(None),
                 or_(AccessToken.expires_at.is_(None), AccessToken.expires_at > bindparam("now"))).label("live"),
-           and_(Account.suspended_at.is_(None), Account.disabled_at.is_(None),
-                Account.approved.is_(True)).label("usable"),
+           Account.approved.label("approved"),
+           and_(Account.suspended_at.is_(None), Account.disabled_at.is_(None)).label("active"),
            *ACCOUNT_COLUMNS)
     .outerjoin(Account, Account.id == AccessToken.account_id)
     .where(AccessToken.token_hash == bindparam("digest")))

@@ -82,18 +82,33 @@ _ACCOUNT_KEYS = tuple(column.key for column in accounts_repository.ACCOUNT_COLUM
 _ACCOUNT_START = len(accounts_repository.LIVE_TOKEN.keys) - len(_ACCOUNT_KEYS)
 
 
-async def resolve_token(reader: Reader, raw: str) -> Auth | None:
-    """The live token behind `raw`, with its account; None if unknown, revoked, expired, or if its
-    account may not act (suspended, unapproved). Read on every request: nothing here is cached."""
+# What Mastodon answers, with 403, to a valid token whose account may not act.
+PENDING_APPROVAL = "Your login is currently pending approval"
+DISABLED = "Your login is currently disabled"
+
+
+async def read_token(reader: Reader, raw: str) -> tuple[Auth | None, str | None]:
+    """The live token behind `raw`, with its account, or why it is refused: (None, None) when it is
+    unknown, revoked or expired; (None, reason) when its account may not act (awaiting approval,
+    disabled, suspended). Read on every request: nothing here is cached."""
     query = accounts_repository.LIVE_TOKEN
     plan, rows = await reader.raw(query, {"digest": tokens.digest(raw), "now": clock.utcnow_naive()})
     if not rows:
-        return None
-    token_id, application_id, scopes, account_id, live, usable = rows[0][:_ACCOUNT_START]
-    if not live or (account_id is not None and not usable):
-        return None
+        return None, None
+    token_id, application_id, scopes, account_id, live, approved, active = rows[0][:_ACCOUNT_START]
+    if not live:
+        return None, None
+    if account_id is not None and not approved:
+        return None, PENDING_APPROVAL
+    if account_id is not None and not active:
+        return None, DISABLED
     return Auth(token_id=token_id, application_id=application_id, account_id=account_id,
-                scopes=frozenset(scopes.split()), token_row=(plan, rows[0]))
+                scopes=frozenset(scopes.split()), token_row=(plan, rows[0])), None
+
+
+async def resolve_token(reader: Reader, raw: str) -> Auth | None:
+    """The live token behind `raw` if its account may act, else None (see read_token)."""
+    return (await read_token(reader, raw))[0]
 
 
 async def _optional_auth(request: Request) -> Auth | None:
@@ -104,7 +119,9 @@ async def _optional_auth(request: Request) -> Auth | None:
     auth = None
     if raw:
         async with request.app.state.ctx.db.reads() as reader:
-            auth = await resolve_token(reader, raw)
+            auth, refusal = await read_token(reader, raw)
+        if refusal is not None:
+            raise Forbidden(refusal)  # a known person who may not act now: apps show this, not a sign-in
         if auth is None:
             raise Unauthorized("The access token is invalid")
     request.state.auth = auth
