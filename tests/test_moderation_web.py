@@ -156,3 +156,25 @@ async def test_the_admin_accounts_page_actions_are_in_the_audit_log(client, cast
     log = (await client.get("/api/v1/admin/audit_log", headers=cast.admin.headers)).json()
     assert [e["action"] for e in log] == ["account.unsuspend", "account.suspend"]
     assert log[0]["moderator"]["username"] == "admin" and log[0]["target_account"]["username"] == "bob"
+
+
+async def test_overview_counts_open_reports_and_flags_apart(client, ctx, cast):
+    """Automatic flags notify nobody, so the admin overview says how many of each wait, linking to them."""
+    await sign_in(client, cast.admin)
+    empty = (await client.get("/admin")).text
+    assert "<dt>Open reports</dt><dd>0</dd>" in empty and "<dt>Open automatic flags</dt><dd>0</dd>" in empty
+
+    ctx.settings.spam_blocked_domains = "spam.example"
+    await post(client, cast.eve, "Cheap pills https://spam.example/buy")
+    for reporter in (cast.alice, cast.carol):
+        r = await client.post("/api/v1/reports", json={"account_id": str(cast.bob.id), "comment": "rude"},
+                              headers=reporter.headers)
+        assert r.status_code == 200, r.text
+    text = (await client.get("/admin")).text
+    assert '<dt>Open reports</dt><dd><a href="/admin/moderation?source=report">2</a></dd>' in text
+    assert '<dt>Open automatic flags</dt><dd><a href="/admin/moderation?source=auto">1</a></dd>' in text
+
+    report_id = r.json()["id"]
+    resolved = await client.post(f"/api/v1/admin/reports/{report_id}/resolve", headers=cast.admin.headers)
+    assert resolved.status_code == 200, resolved.text
+    assert ">1</a></dd>" in (await client.get("/admin")).text.split("<dt>Open reports</dt>")[1][:80]

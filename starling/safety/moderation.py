@@ -414,6 +414,15 @@ async def send_notice(session: AsyncSession, account_id: int, action: str, text:
     return await _warn(session, account_id, action, _reason(text))
 
 
+async def open_reports_count(session: AsyncSession, moderator_id: int, limit: int = 1000) -> dict[str, int]:
+    """How many reports wait in the queue, people's ("report") and the scorer's flags ("auto"), counting at
+    most `limit` in all. Flags notify nobody (a spam wave would bury the staff in notices), so the admin
+    overview shows this instead."""
+    await moderator(session, moderator_id)
+    counts = await repository.count_open_reports(session, limit)
+    return {"report": counts.get("report", 0), "auto": counts.get("auto", 0)}
+
+
 async def pending_appeals_count(session: AsyncSession, moderator_id: int, limit: int = 100) -> int:
     """How many appeals wait for a decision (at most `limit`), for the moderation queue's banner."""
     await moderator(session, moderator_id)

@@ -126,6 +126,13 @@ async def latest_warning(session: AsyncSession, account_id: int, action: str) ->
                                 .order_by(AccountWarning.id.desc()).limit(1))
 
 
+async def count_open_reports(session: AsyncSession, limit: int) -> dict[str, int]:
+    """Open reports by source ("report", "auto"), counting at most `limit` of them (the open-reports index)."""
+    capped = select(Report.source).where(Report.action_taken_at.is_(None)).limit(limit).subquery()
+    rows = await session.execute(select(capped.c.source, func.count()).group_by(capped.c.source))
+    return {source: int(count) for source, count in rows}
+
+
 async def count_pending_appeals(session: AsyncSession, limit: int) -> int:
     capped = select(Appeal.id).where(Appeal.decision.is_(None)).limit(limit).subquery()
     return int(await session.scalar(select(func.count()).select_from(capped)) or 0)

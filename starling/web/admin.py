@@ -30,7 +30,7 @@ from starling.accounts.models import Account
 from starling.api.deps import Ctx, ReadSession, WriteSession
 from starling.api.params import query_params
 from starling.errors import NotFound, Unprocessable
-from starling.safety import signup
+from starling.safety import moderation, signup
 from starling.web.deps import CsrfForm, Viewer
 from starling.web.pages import page, redirect, web_router
 
@@ -108,8 +108,9 @@ async def overview(request: Request, ctx: Ctx, session: ReadSession, viewer: Adm
     weeks = [dict(week, start=datetime.fromtimestamp(int(week["week"]), UTC)) for week in facts.weeks]
     configured = (await instance_settings.get_instance_settings(session, ctx.settings)).registrations
     sign_up = await signup.registration_status(session, ctx.settings, configured)
+    reports = await moderation.open_reports_count(session, viewer.id)
     return await admin_page(request, viewer, "admin/overview.html", section="overview", title="Overview",
-                            counts=facts.accounts, weeks=weeks, sign_up=sign_up)
+                            counts=facts.accounts, weeks=weeks, sign_up=sign_up, reports=reports)
 
 
 # --- instance settings ---------------------------------------------------------------------------------
