@@ -9,6 +9,7 @@ from starling.accounts.models import (
     LoginAttempt,
     WebSession,
 )
+from starling.conversations.models import AccountConversation, AccountConversationStatus
 from starling.graph.models import Block, Follow, FollowRequest, Mute
 from starling.infra.db import Base
 from starling.infra.jobs import Job
@@ -43,7 +44,7 @@ __all__ = [
     "AccessToken", "Account", "Application", "AuthorizationCode", "InstanceSetting", "LoginAttempt", "Block", "Follow",
     "FollowRequest", "Mute", "Job", "MediaAttachment", "Marker", "Notification", "Bookmark", "Favourite",
     "IdempotencyKey", "Mention", "Pin", "Status", "StatusEdit", "StatusTag", "Tag", "HomeFeedEntry", "List",
-    "ListAccount", "StreamEvent", "WebSession", "metadata",
+    "ListAccount", "StreamEvent", "WebSession", "metadata", "AccountConversation", "AccountConversationStatus",
     # safety: scoring, reports, moderation, filters
     "AccountScore", "AccountWarning", "ActivityCount", "Appeal", "Filter", "FilterKeyword", "FilterStatus",
     "LinkDomain", "MinHashBand", "ModerationLogEntry", "Report", "StatusScore", "TextFingerprint",

@@ -2,8 +2,8 @@
 should and should not get it, each cell its own test.
 
 One world is built once per module through the API (alice's public, private and direct posts, her
-media, list, notification, marker and bookmark; carol's follow request from eve; mallory blocked by
-both), and each test starts from a copy of its database. A cell names who asks and what status
+media, list, notification, marker, bookmark and conversation; carol's follow request from eve; mallory
+blocked by both), and each test starts from a copy of its database. A cell names who asks and what status
 Mastodon answers. Whenever the answer is a refusal, or a 200 that must leave the owner's things out,
 the body must not carry the object's ID or text, and the owner must find the object as it was.
 """
@@ -222,6 +222,13 @@ ROWS = [
         "follow_request", user_only()),
     Row("follow_requests_index", "GET", "/api/v1/follow_requests", ("read:follows",), "follow_request",
         user_only(other=HIDDEN, blocked=HIDDEN)),
+    # direct conversations (alice's with carol, from the direct post D)
+    Row("conversation_read", "POST", "/api/v1/conversations/{conversation}/read", ("write:conversations",),
+        "conversation", user_only()),
+    Row("conversation_remove", "DELETE", "/api/v1/conversations/{conversation}", ("write:conversations",),
+        "conversation", user_only()),
+    Row("conversations_index", "GET", "/api/v1/conversations", ("read:statuses",), "conversation",
+        user_only(other=HIDDEN, blocked=HIDDEN)),
     # what one keeps for oneself, and one's home
     Row("bookmarks_index", "GET", "/api/v1/bookmarks", ("read:bookmarks",), "marks",
         user_only(other=HIDDEN, blocked=HIDDEN)),
@@ -235,6 +242,7 @@ ROWS = [
 OWNER_OF = {"follow_request": "carol"}
 SECRETS_OF = {"media": ("media",), "list": ("list",), "notification": ("notification",),
               "marker": ("marker",), "follow_request": ("eve",), "self": ("alice",), "marks": ("P",),
+              "conversation": ("conversation", "D"),
               "account": ()}
 ACTOR_OF = {OWNER: None, OTHER: "bob", BLOCKED: "mallory", NON_FOLLOWER: "eve", NOT_MENTIONED: "eve",
             FOLLOWER: "carol", MENTIONED: "carol"}
@@ -317,6 +325,9 @@ async def _build(ctx, http: httpx.AsyncClient, world: World) -> None:
     follow_note = next(n for n in notes if n["type"] == "follow")
     world.values["notification"] = follow_note["id"]
     world.secrets["notification"] = (follow_note["id"],)
+    conversations = await _ok(await http.get("/api/v1/conversations", headers=alice))
+    world.values["conversation"] = conversations[0]["id"]
+    world.secrets["conversation"] = (conversations[0]["id"],)
     marker = "424242424242424242"
     await post("/api/v1/markers", alice, home={"last_read_id": marker})
     world.secrets["marker"] = (marker,)
@@ -428,6 +439,9 @@ async def _snapshot(http: httpx.AsyncClient, row: Row, world: World, v: dict[str
         return await get("/api/v1/markers?timeline[]=home")
     if row.kind == "follow_request":
         return await get("/api/v1/follow_requests", world.headers("carol"))
+    if row.kind == "conversation":
+        code, body = await get("/api/v1/conversations")
+        return code, [(c["id"], c["unread"], c["last_status"]["id"]) for c in body]
     if row.kind == "marks":
         return await get("/api/v1/bookmarks"), await get("/api/v1/favourites")
     code, body = await get("/api/v1/accounts/verify_credentials")

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from starling.conversations import service as conversations
 from starling.infra import jobs
 from starling.notifications import service as notifications
 from starling.posts import repository
@@ -25,6 +26,7 @@ async def status_created(session: AsyncSession, payload: dict[str, Any]) -> None
     if await scoring.screen_before_fan_out(session, session.info["settings"], status):
         return  # quarantined: only its author sees it, so nobody else's feed or search gets it
     await timelines.fan_out(session, status.id)
+    await conversations.add_status(session, status)
     if status.reblog_of_id is None:
         await search.index_status(session, status)
         await notifications.notify_new_status(session, status)
@@ -51,3 +53,4 @@ async def status_deleted(session: AsyncSession, payload: dict[str, Any]) -> None
     for status_id, author_id in zip(status_ids, author_ids, strict=True):
         await timelines.remove_from_feeds(session, status_id, author_id=author_id)
     await search.unindex_status(session, payload["status_id"])
+    await conversations.status_removed(session, payload["status_id"])
