@@ -1,4 +1,5 @@
-"""Mastodon's notification routes: list, show, dismiss, clear, and the unread count."""
+"""Mastodon's notification routes: list, show, dismiss, clear, and the unread count; and the grouped
+notifications of API v2 (what apps for Mastodon 4.3 and later read)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from fastapi import APIRouter, Depends, Request
 from starling import ids
 from starling.api.accounts_graph import me, path_id
 from starling.api.deps import Auth, Ctx, ReadSession, WriteSession, scoped
-from starling.api.entities.notification import notification_entities
-from starling.api.pagination import page_params, set_link_header
+from starling.api.entities.account import account_entity
+from starling.api.entities.notification import grouped_notifications, notification_entities
+from starling.api.pagination import Page, page_params, set_link_header
 from starling.api.params import Params, body_params, query_params
 from starling.api.responses import JSON
 from starling.errors import NotFound
@@ -76,4 +78,74 @@ async def dismiss_legacy(request: Request, session: WriteSession, auth: WriteNot
     if notification_id is None:
         raise NotFound()
     await notifications.dismiss(session, me(auth), notification_id)
+    return JSON({})
+
+
+# --- grouped notifications (v2) ---------------------------------------------------------------------
+
+# Notifications read to build one page of groups, per group asked for: enough for the usual page, while
+# a status with hundreds of favourites still costs one bounded read (its group continues on the next page).
+ROWS_PER_GROUP = 3
+MAX_ROWS = 200
+
+
+def _grouped_types(params: Params) -> tuple[str, ...]:
+    asked = params.list("grouped_types")
+    if not asked:
+        return notifications.GROUPED_TYPES
+    return tuple(t for t in notifications.GROUPED_TYPES if t in asked)
+
+
+@router.get("/api/v2/notifications")
+async def list_grouped(request: Request, session: ReadSession, ctx: Ctx, auth: ReadNotifications) -> JSON:
+    params = query_params(request)
+    groups = page_params(request, 40, 80)
+    rows = Page(max_id=groups.max_id, since_id=groups.since_id, min_id=groups.min_id,
+                limit=min(groups.limit * ROWS_PER_GROUP, MAX_ROWS))
+    page = await notifications.list_notifications(session, me(auth), rows, **_filters(params))
+    grouped = await grouped_notifications(session, ctx, page, me(auth), limit=groups.limit,
+                                          grouped_types=_grouped_types(params),
+                                          oldest_first=groups.min_id is not None)
+    response = JSON(grouped.results)
+    set_link_header(request, response, grouped.first_id, grouped.last_id)
+    return response
+
+
+@router.get("/api/v2/notifications/unread_count")
+async def unread_group_count(request: Request, session: ReadSession, auth: ReadNotifications) -> JSON:
+    params = query_params(request)
+    limit = max(1, min(params.int("limit", 100) or 100, 1000))
+    count = await notifications.unread_group_count(session, me(auth), limit=limit,
+                                                   grouped_types=_grouped_types(params))
+    return JSON({"count": count})
+
+
+def _key(group_key: str) -> str:
+    if len(group_key) > 64:
+        raise NotFound()
+    return group_key
+
+
+@router.get("/api/v2/notifications/{group_key}")
+async def show_group(group_key: str, session: ReadSession, ctx: Ctx, auth: ReadNotifications) -> JSON:
+    views = await notifications.group_views(session, me(auth), _key(group_key))
+    page = notifications.NotificationPage(views, views[0].notification.id, views[-1].notification.id)
+    ungrouped = group_key.startswith(f"{notifications.UNGROUPED}-")
+    grouped = await grouped_notifications(session, ctx, page, me(auth), limit=1,
+                                          grouped_types=() if ungrouped else notifications.GROUPED_TYPES)
+    if not grouped.results["notification_groups"]:
+        raise NotFound()
+    return JSON(grouped.results)
+
+
+@router.get("/api/v2/notifications/{group_key}/accounts")
+async def group_accounts(group_key: str, session: ReadSession, ctx: Ctx, auth: ReadNotifications) -> JSON:
+    views = await notifications.group_views(session, me(auth), _key(group_key))
+    senders = {v.account.id: v.account for v in views}
+    return JSON([account_entity(ctx, account) for account in senders.values()])
+
+
+@router.post("/api/v2/notifications/{group_key}/dismiss")
+async def dismiss_group(group_key: str, session: WriteSession, auth: WriteNotifications) -> JSON:
+    await notifications.dismiss_group(session, me(auth), _key(group_key))
     return JSON({})

@@ -44,6 +44,14 @@ async def delete_one(session: AsyncSession, account_id: int, notification_id: in
     return (result.rowcount or 0) > 0
 
 
+async def delete_ids(session: AsyncSession, account_id: int, notification_ids: list[int]) -> int:
+    if not notification_ids:
+        return 0
+    result = await session.execute(delete(Notification).where(
+        Notification.account_id == account_id, Notification.id.in_(notification_ids)))
+    return result.rowcount or 0
+
+
 def browsable_query(account_id: int, *, types: Iterable[str] = (), exclude_types: Iterable[str] = (),
                     from_account_id: int | None = None) -> Select:
     """`account_id`'s notifications that may be shown: the sender is not suspended, not blocked

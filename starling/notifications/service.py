@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -201,6 +202,76 @@ async def _views(session: AsyncSession, rows: list[Notification], viewer_id: int
         else:
             views.append(NotificationView(n, sender, None))
     return views
+
+
+# --- grouped notifications (Mastodon's /api/v2/notifications) -----------------------------------------
+
+GROUPED_TYPES = ("favourite", "follow", "reblog")  # what Mastodon groups unless asked otherwise
+UNGROUPED = "ungrouped"
+SECONDS_PER_DAY = 86_400
+
+
+def group_key(notification: Notification, grouped_types: Iterable[str] = GROUPED_TYPES) -> str:
+    """Mastodon's group key: favourites and boosts of one status group together, follows of one (UTC)
+    day; every other notification, or any of a type not in `grouped_types`, is a group of its own."""
+    kind = notification.type
+    if kind in grouped_types:
+        if kind in ("favourite", "reblog") and notification.status_id is not None:
+            return f"{kind}-{notification.status_id}"
+        if kind == "follow":
+            day = int(notification.created_at.replace(tzinfo=UTC).timestamp()) // SECONDS_PER_DAY
+            return f"follow-{day}"
+    return f"{UNGROUPED}-{notification.id}"
+
+
+def group_query(account_id: int, key: str):
+    """The browsable notifications a group key names, or None for a key that names no group."""
+    kind, _, tail = key.rpartition("-")
+    if not tail.isdigit() or len(tail) > 19:
+        return None
+    value = int(tail)
+    stmt = repository.browsable_query(account_id)
+    if kind == UNGROUPED:
+        return stmt.where(Notification.id == value)
+    if kind in ("favourite", "reblog"):
+        return stmt.where(Notification.type == kind, Notification.status_id == value)
+    if kind == "follow":
+        start = datetime.fromtimestamp(value * SECONDS_PER_DAY, UTC).replace(tzinfo=None)
+        return stmt.where(Notification.type == "follow", Notification.created_at >= start,
+                          Notification.created_at < start + timedelta(days=1))
+    return None
+
+
+async def group_views(session: AsyncSession, account_id: int, key: str, limit: int = 80) -> list[NotificationView]:
+    """The newest `limit` notifications of one of the account's groups that it may still see, newest first;
+    NotFound when there are none (an unknown key, or one of somebody else's)."""
+    stmt = group_query(account_id, key)
+    if stmt is None:
+        raise NotFound()
+    rows = list((await session.scalars(stmt.order_by(Notification.id.desc()).limit(limit))).all())
+    views = await _views(session, rows, account_id) if rows else []
+    if not views:
+        raise NotFound()
+    return views
+
+
+async def dismiss_group(session: AsyncSession, account_id: int, key: str) -> None:
+    """Delete every notification of one of the account's groups; NotFound when it has none."""
+    stmt = group_query(account_id, key)
+    found = list(await session.scalars(stmt.with_only_columns(Notification.id))) if stmt is not None else []
+    if not await repository.delete_ids(session, account_id, found):
+        raise NotFound()
+
+
+async def unread_group_count(session: AsyncSession, account_id: int, *, limit: int,
+                             grouped_types: Iterable[str] = GROUPED_TYPES) -> int:
+    """How many groups the shown notifications newer than the `notifications` marker make (the newest
+    `limit` notifications are looked at)."""
+    after = await repository.marker_position(session, account_id, "notifications")
+    stmt = repository.browsable_query(account_id).where(Notification.id > after)
+    rows = (await session.scalars(stmt.order_by(Notification.id.desc()).limit(limit))).all()
+    grouped = tuple(grouped_types)
+    return len({group_key(n, grouped) for n in rows})
 
 
 async def list_notifications(session: AsyncSession, account_id: int, page: Any, *, types: Sequence[str] = (),
