@@ -26,6 +26,11 @@ class Account(Base):
     # Alt text for the profile images (Mastodon 4.4's avatar_description / header_description).
     avatar_description: Mapped[str] = mapped_column(String(1500), default="", server_default="")
     header_description: Mapped[str] = mapped_column(String(1500), default="", server_default="")
+    # Sites allowed to credit this person as the author of their articles (Mastodon 4.4), and who may
+    # quote their posts by default (Mastodon 4.5's source.quote_policy). Kept and returned; Starling has
+    # neither link previews nor quotes yet, so neither changes anything else.
+    attribution_domains: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    quote_policy: Mapped[str] = mapped_column(String(10), default="public", server_default="public")
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     bot: Mapped[bool] = mapped_column(Boolean, default=False)
     discoverable: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -30,6 +30,10 @@ REDIRECT_URIS_MAX = 10
 OOB = "urn:ietf:wg:oauth:2.0:oob"
 
 POSTING_PRIVACY = ("public", "unlisted", "private")
+QUOTE_POLICIES = ("public", "followers", "nobody")
+ATTRIBUTION_DOMAINS_MAX = 100  # as Mastodon
+# A host name: dot-separated labels of letters, digits and hyphens, not starting or ending with a hyphen.
+DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 LOCALE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,4})?$")
 

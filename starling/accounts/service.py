@@ -227,6 +227,18 @@ class ProfileChanges:
     header_key: str | None = None
     avatar_description: str | None = None
     header_description: str | None = None
+    attribution_domains: list[str] | None = None
+    quote_policy: str | None = None
+
+
+def normalize_domains(values: list[str]) -> list[str]:
+    """Attribution domains as typed: trimmed, lower-cased, a leading `*.` or scheme dropped, no repeats."""
+    out = []
+    for value in values:
+        domain = value.strip().lower().removeprefix("https://").removeprefix("http://").removeprefix("*.")
+        if domain and domain not in out:
+            out.append(domain.rstrip("/"))
+    return out
 
 
 def check_profile_changes(changes: ProfileChanges) -> None:
@@ -253,6 +265,15 @@ def check_profile_changes(changes: ProfileChanges) -> None:
         _add(details, "source.privacy", "ERR_INCLUSION", "is not included in the list")
     if changes.language and not policy.LANGUAGE.match(changes.language):
         _add(details, "source.language", "ERR_INCLUSION", "is not included in the list")
+    if changes.quote_policy is not None and changes.quote_policy not in policy.QUOTE_POLICIES:
+        _add(details, "source.quote_policy", "ERR_INCLUSION", "is not included in the list")
+    if changes.attribution_domains is not None:
+        if len(changes.attribution_domains) > policy.ATTRIBUTION_DOMAINS_MAX:
+            _add(details, "attribution_domains", "ERR_TOO_LONG",
+                 f"size must be at most {policy.ATTRIBUTION_DOMAINS_MAX}")
+        bad = [d for d in changes.attribution_domains if not policy.DOMAIN.match(d)]
+        if bad:
+            _add(details, "attribution_domains", "ERR_INVALID", f"{bad[0][:100]} is not a valid domain")
     _raise_if(details)
 
 
@@ -300,6 +321,10 @@ async def update_profile(session: AsyncSession, account_id: int, changes: Profil
         account.avatar_description = changes.avatar_description.strip()
     if changes.header_description is not None:
         account.header_description = changes.header_description.strip()
+    if changes.attribution_domains is not None:
+        account.attribution_domains = changes.attribution_domains
+    if changes.quote_policy is not None:
+        account.quote_policy = changes.quote_policy
     forget_accounts(session, account.id)
     await session.flush()
     return account

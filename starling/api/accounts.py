@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 
 from starling import ids
 from starling.accounts import instance as instance_settings
-from starling.accounts import oauth, service
+from starling.accounts import oauth, policy, service
 from starling.accounts.models import Account
 from starling.accounts.service import ProfileChanges
 from starling.api.deps import Auth, Ctx, OptionalAuth, ReadSession, WriteSession, scoped
@@ -119,6 +119,19 @@ async def _store_image(ctx: AppContext, data: bytes, kind: str) -> str:
     return await run_in_threadpool(media.store_profile_image, ctx, data, kind)
 
 
+def _domains(params: Params) -> list[str] | None:
+    """`attribution_domains[]` (a list; an empty string clears it), None when not sent."""
+    raw = params.get("attribution_domains")
+    if raw is None:
+        return None
+    # Read whole (Params.list stops at 100 items), so that one too many is refused rather than dropped.
+    if isinstance(raw, dict):  # attribution_domains[0]=a&attribution_domains[1]=b
+        raw = [raw[k] for k in sorted(raw, key=lambda k: (len(k), k))]
+    items = raw if isinstance(raw, list) else [raw]
+    values = [v[:TEXT_GUARD] for v in items[:policy.ATTRIBUTION_DOMAINS_MAX + 1] if isinstance(v, str)]
+    return service.normalize_domains(values)
+
+
 @router.patch("/api/v1/accounts/update_credentials")
 async def update_credentials(request: Request, ctx: Ctx, session: WriteSession,
                              auth: Annotated[Auth, Depends(scoped("write:accounts"))]) -> JSON:
@@ -133,7 +146,8 @@ async def update_credentials(request: Request, ctx: Ctx, session: WriteSession,
         avatar_description=params.str("avatar_description", max_length=TEXT_GUARD),
         header_description=params.str("header_description", max_length=TEXT_GUARD),
         privacy=source.str("privacy", max_length=20), sensitive=source.bool("sensitive"),
-        language=source.str("language", max_length=20))
+        language=source.str("language", max_length=20), quote_policy=source.str("quote_policy", max_length=20),
+        attribution_domains=_domains(params))
     service.check_profile_changes(changes)
     uploads = {kind: params.file(kind) for kind in ("avatar", "header")}
     blobs = {kind: await _read_upload(ctx, up) for kind, up in uploads.items() if up is not None}

@@ -72,6 +72,8 @@ def account_entity(ctx: AppContext, account: Account, *, source: bool = False) -
             "hide_collections": bool(account.hide_collections),
             "discoverable": bool(account.discoverable),
             "indexable": bool(account.indexable),
+            "attribution_domains": list(account.attribution_domains or []),
+            "quote_policy": account.quote_policy or "public",
         }
         entity["role"] = {"id": {"user": "-99", "moderator": "2", "admin": "3"}.get(account.role, "-99"),
                           "name": account.role.capitalize() if account.role != "user" else "",
