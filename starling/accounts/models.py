@@ -165,6 +165,8 @@ class InstanceSetting(Base):
 
 
 Index("ix_accounts_created", Account.created_at)
+# The profile directory's "active" order.
+Index("ix_accounts_last_status_at", Account.last_status_at)
 # Home merges the followed accounts above the fan-out threshold at read time: found by this, not by
 # looking at every account the reader follows.
 Index("ix_accounts_followers_count", Account.followers_count)

@@ -106,6 +106,21 @@ async def search(session: AsyncSession, prefix: str, *, exclude_ids: set[int], o
     return list(await session.scalars(stmt))
 
 
+async def directory(session: AsyncSession, *, order: str, exclude_ids: set[int], limit: int,
+                    offset: int) -> list[Account]:
+    """Usable, discoverable accounts: most recently posting first ("active"; those who never posted
+    last), or newest first ("new")."""
+    stmt = select(Account).where(Account.suspended_at.is_(None), Account.disabled_at.is_(None),
+                                 Account.approved.is_(True), Account.discoverable.is_(True))
+    if exclude_ids:
+        stmt = stmt.where(Account.id.not_in(exclude_ids))
+    if order == "new":
+        stmt = stmt.order_by(Account.created_at.desc(), Account.id.desc())
+    else:
+        stmt = stmt.order_by(Account.last_status_at.is_(None), Account.last_status_at.desc(), Account.id.desc())
+    return list(await session.scalars(stmt.offset(offset).limit(limit)))
+
+
 async def user_count(session: AsyncSession) -> int:
     return await session.scalar(select(func.count()).select_from(Account).where(
         Account.suspended_at.is_(None), Account.approved.is_(True))) or 0

@@ -376,6 +376,21 @@ async def search(session: AsyncSession, query: str, *, viewer_id: int, limit: in
                                    offset=offset)
 
 
+DIRECTORY_ORDERS = ("active", "new")
+
+
+async def directory(session: AsyncSession, *, viewer_id: int | None, order: str, limit: int,
+                    offset: int) -> list[Account]:
+    """Mastodon's profile directory: accounts that chose to be discoverable, leaving out anyone the
+    viewer blocks or mutes or who blocks the viewer. Every account here is local."""
+    if order not in DIRECTORY_ORDERS:
+        raise Unprocessable(f"Validation failed: order must be one of {', '.join(DIRECTORY_ORDERS)}")
+    hidden: set[int] = set()
+    if viewer_id is not None:
+        hidden = await graph.blocked_either_way(session, viewer_id) | await graph.muted_ids(session, viewer_id)
+    return await repository.directory(session, order=order, exclude_ids=hidden, limit=limit, offset=offset)
+
+
 @dataclass(frozen=True)
 class InstanceStats:
     users: int

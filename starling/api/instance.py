@@ -9,15 +9,19 @@ from starlette.responses import Response
 import starling
 from starling.accounts import instance as instance_settings
 from starling.accounts import service
-from starling.api.deps import Ctx, ReadSession
+from starling.api.deps import Ctx, OptionalAuth, ReadSession
 from starling.api.entities.account import account_entity
 from starling.api.entities.instance import instance_v1, instance_v2
 from starling.api.params import query_params
 from starling.api.responses import JSON
 from starling.context import AppContext
-from starling.errors import BadRequest, NotFound
+from starling.errors import BadRequest, Forbidden, NotFound
+from starling.safety import readcap
 
 router = APIRouter()
+
+# Deeper than this the directory stops (an offset walk costs more the further it goes).
+MAX_DIRECTORY_OFFSET = 10_000
 
 NODEINFO_SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/2.0"
 
@@ -58,6 +62,29 @@ async def activity(session: ReadSession) -> JSON:
 async def extended_description(ctx: Ctx, session: ReadSession) -> JSON:
     options = await instance_settings.get_instance_settings(session, ctx.settings)
     return JSON({"updated_at": None, "content": options.description})
+
+
+@router.get("/api/v1/instance/translation_languages")
+async def translation_languages() -> JSON:
+    """Starling has no translation service: no language pairs (what Mastodon answers without one)."""
+    return JSON({})
+
+
+@router.get("/api/v1/directory")
+async def directory(request: Request, ctx: Ctx, session: ReadSession, auth: OptionalAuth) -> JSON:
+    """The profile directory (offset-paginated, as in Mastodon). A token, if sent, must be able to read
+    accounts; logged out, it follows the instance's choice for public timelines."""
+    if auth is None:
+        readcap.allow_logged_out_public(ctx.settings)
+    elif not auth.has("read:accounts"):
+        raise Forbidden("This action is outside the authorized scopes")
+    params = query_params(request)
+    limit = max(1, min(params.int("limit", 40) or 40, 80))
+    offset = max(0, min(params.int("offset", 0) or 0, MAX_DIRECTORY_OFFSET))
+    found = await service.directory(session, viewer_id=auth.account_id if auth is not None else None,
+                                    order=params.str("order", "active", max_length=20) or "active",
+                                    limit=limit, offset=offset)
+    return JSON([account_entity(ctx, account) for account in found])
 
 
 @router.get("/api/v1/custom_emojis")
