@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from starling.api.accounts_graph import path_id
 from starling.api.deps import Auth, Ctx, ReadSession, WriteSession, scoped
 from starling.api.entities.account import account_entity
 from starling.api.entities.status import status_entities
@@ -15,7 +16,6 @@ from starling.api.responses import JSON
 from starling.context import AppContext
 from starling.conversations import service as conversations
 from starling.conversations.service import ConversationView
-from starling.errors import NotFound
 
 router = APIRouter()
 
@@ -35,12 +35,6 @@ async def conversation_entities(session: AsyncSession, ctx: AppContext, views: l
             for v in views]
 
 
-def _id(value: int) -> int:
-    if value >= 2**63:
-        raise NotFound()
-    return value
-
-
 @router.get("/api/v1/conversations")
 async def index(request: Request, session: ReadSession, ctx: Ctx, auth: ReadConversations) -> JSON:
     views = await conversations.list_conversations(session, auth.account_id, page_params(request, maximum=40))
@@ -50,11 +44,11 @@ async def index(request: Request, session: ReadSession, ctx: Ctx, auth: ReadConv
 
 @router.post("/api/v1/conversations/{conversation_id:int}/read")
 async def read(conversation_id: int, session: WriteSession, ctx: Ctx, auth: WriteConversations) -> JSON:
-    view = await conversations.mark_read(session, auth.account_id, _id(conversation_id))
+    view = await conversations.mark_read(session, auth.account_id, path_id(conversation_id))
     return JSON((await conversation_entities(session, ctx, [view], auth.account_id))[0])
 
 
 @router.delete("/api/v1/conversations/{conversation_id:int}")
 async def remove(conversation_id: int, session: WriteSession, auth: WriteConversations) -> JSON:
-    await conversations.remove(session, auth.account_id, _id(conversation_id))
+    await conversations.remove(session, auth.account_id, path_id(conversation_id))
     return JSON({})

@@ -44,11 +44,15 @@ async def list_notifications(request: Request, session: ReadSession, ctx: Ctx,
     return response
 
 
+def _unread_limit(params: Params) -> int:
+    """How many unread notifications to count at most: 100 unless asked, never more than 1,000."""
+    return max(1, min(params.int("limit", 100) or 100, 1000))
+
+
 @router.get("/api/v1/notifications/unread_count")
 async def unread_count(request: Request, session: ReadSession, auth: ReadNotifications) -> JSON:
     params = query_params(request)
-    limit = max(1, min(params.int("limit", 100) or 100, 1000))
-    count = await notifications.unread_count(session, me(auth), limit=limit, **_filters(params))
+    count = await notifications.unread_count(session, me(auth), limit=_unread_limit(params), **_filters(params))
     return JSON({"count": count})
 
 
@@ -114,8 +118,7 @@ async def list_grouped(request: Request, session: ReadSession, ctx: Ctx, auth: R
 @router.get("/api/v2/notifications/unread_count")
 async def unread_group_count(request: Request, session: ReadSession, auth: ReadNotifications) -> JSON:
     params = query_params(request)
-    limit = max(1, min(params.int("limit", 100) or 100, 1000))
-    count = await notifications.unread_group_count(session, me(auth), limit=limit,
+    count = await notifications.unread_group_count(session, me(auth), limit=_unread_limit(params),
                                                    grouped_types=_grouped_types(params))
     return JSON({"count": count})
 
