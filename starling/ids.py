@@ -59,7 +59,7 @@ def parse_id(raw: str | int | None) -> int | None:
     if raw is None:
         return None
     text = str(raw).strip()
-    if not text.isdigit() or len(text) > 19:
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:  # isdigit alone admits "²" and "٣"
         return None
     value = int(text)
     return value if value < 2**63 else None

@@ -170,7 +170,8 @@ async def test_suspension_and_revocation_show_at_once_in_another_process(client,
     async with ctx.db.write() as session:
         await session.execute(text("UPDATE accounts SET suspended_at = :now WHERE id = :id"),
                               {"now": clock.utcnow_naive(), "id": cast.alice.id})
-    assert (await client.get(HOME, headers=cast.alice.headers)).status_code == 401
+    refused = await client.get(HOME, headers=cast.alice.headers)  # her token is live; she may not act
+    assert (refused.status_code, refused.json()) == (403, {"error": "Your login is currently disabled"})
 
 
 async def test_counters_come_fresh_and_profiles_lag_no_longer_than_the_cache_allows(client, ctx, cast, settings):

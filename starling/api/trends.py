@@ -21,7 +21,8 @@ def _limit_offset(request: Request, default: int) -> tuple[int, int]:
     """Mastodon's limit (default, at most twice the default) and offset (never negative)."""
     def number(name: str, fallback: int) -> int:
         raw = request.query_params.get(name, "")
-        return abs(int(raw)) if raw.lstrip("-").isdigit() and len(raw) < 10 else fallback
+        digits = raw.lstrip("-")
+        return abs(int(raw)) if digits.isascii() and digits.isdigit() and len(raw) < 10 else fallback
 
     return min(number("limit", default), default * 2), number("offset", 0)
 

@@ -227,9 +227,9 @@ def group_key(notification: Notification, grouped_types: Iterable[str] = GROUPED
 def group_query(account_id: int, key: str):
     """The browsable notifications a group key names, or None for a key that names no group."""
     kind, _, tail = key.rpartition("-")
-    if not tail.isdigit() or len(tail) > 19:
+    value = ids.parse_id(tail)
+    if value is None:
         return None
-    value = int(tail)
     stmt = repository.browsable_query(account_id)
     if kind == UNGROUPED:
         return stmt.where(Notification.id == value)

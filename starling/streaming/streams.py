@@ -58,7 +58,7 @@ def parse(name: str | None, *, tag: str | None = None, list_id: str | None = Non
             raise Unprocessable("Validation failed: tag is too long")
         return Stream(name, tag.lower())
     if name == "list":
-        if not list_id or not list_id.isdigit() or len(list_id) > 20:
+        if not list_id or not (list_id.isascii() and list_id.isdigit()) or len(list_id) > 20:
             raise BadRequest("No list for stream provided")
         return Stream(name, list_id)
     return Stream(name)
