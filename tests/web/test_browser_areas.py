@@ -31,6 +31,7 @@ def test_signed_in_pages_have_no_serious_accessibility_problems(new_page, person
     friend.post(f"Listen to the #dawnchorus, says {friend.username}")
     me = unique("reader")
     reader = person(me)
+    friend.post(f"@{me} a word in private", visibility="direct")  # for the direct messages page
     reader.act(f"/@{friend.username}/follow")
     reader.act(f"/@{friend.username}/mute")
     person(unique("fan")).act(f"/@{me}/follow")
@@ -42,7 +43,8 @@ def test_signed_in_pages_have_no_serious_accessibility_problems(new_page, person
     page.get_by_role("heading", name="Edit list").wait_for()
     list_path = re.search(r"/lists/\d+", page.url).group(0)
     pages = {"notifications": "/notifications", "search": f"/search?q={friend.username}",
-             "tag": "/tags/dawnchorus", "bookmarks": "/bookmarks", "favourites": "/favourites", "lists": "/lists",
+             "tag": "/tags/dawnchorus", "bookmarks": "/bookmarks", "favourites": "/favourites",
+             "conversations": "/conversations", "lists": "/lists",
              "list-edit": f"{list_path}/edit", "list": list_path, "settings-profile": "/settings/profile",
              "settings-account": "/settings/account", "settings-privacy": "/settings/privacy",
              "settings-mutes": "/settings/mutes", "settings-blocks": "/settings/blocks",
@@ -56,7 +58,7 @@ def test_signed_in_pages_have_no_serious_accessibility_problems(new_page, person
     for name, path in pages.items():
         page.goto(path)
         check_accessibility(page, path)
-        if name in ("notifications", "search", "settings-profile", "list-edit", "settings-mutes"):
+        if name in ("notifications", "search", "settings-profile", "list-edit", "settings-mutes", "conversations"):
             screenshot(page, name)
 
 

@@ -20,8 +20,8 @@ from tests.web.forms import TOKEN, sign_in
 REASON = "Repeated spam links after two warnings"
 # Pages a signed-in person normally opens; a suspended one is sent to /suspended from each.
 PAGES = ("/", "/home", "/compose", "/notifications", "/explore", "/local", "/search?q=hello", "/bookmarks",
-         "/favourites", "/lists", "/menu", "/settings", "/settings/profile", "/settings/account", "/@alice",
-         "/@bob", "/tags/hello", "/moderation/warnings", "/auth/sign_in", "/auth/sign_up", "/auth/password",
+         "/conversations", "/favourites", "/lists", "/menu", "/settings", "/settings/profile", "/settings/account",
+         "/@alice", "/@bob", "/tags/hello", "/moderation/warnings", "/auth/sign_in", "/auth/sign_up", "/auth/password",
          "/admin", "/admin/moderation", "/no-such-page")
 
 
