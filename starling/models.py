@@ -10,7 +10,7 @@ from starling.accounts.models import (
     WebSession,
 )
 from starling.conversations.models import AccountConversation, AccountConversationStatus
-from starling.graph.models import Block, Follow, FollowRequest, Mute
+from starling.graph.models import Block, Follow, FollowRequest, Mute, SuggestionDismissal
 from starling.infra.db import Base
 from starling.infra.jobs import Job
 from starling.infra.pubsub import StreamEvent
@@ -45,6 +45,7 @@ __all__ = [
     "FollowRequest", "Mute", "Job", "MediaAttachment", "Marker", "Notification", "Bookmark", "Favourite",
     "IdempotencyKey", "Mention", "Pin", "Status", "StatusEdit", "StatusTag", "Tag", "HomeFeedEntry", "List",
     "ListAccount", "StreamEvent", "WebSession", "metadata", "AccountConversation", "AccountConversationStatus",
+    "SuggestionDismissal",
     # safety: scoring, reports, moderation, filters
     "AccountScore", "AccountWarning", "ActivityCount", "Appeal", "Filter", "FilterKeyword", "FilterStatus",
     "LinkDomain", "MinHashBand", "ModerationLogEntry", "Report", "StatusScore", "TextFingerprint",

@@ -82,3 +82,14 @@ class AccountNote(Base):
 
 
 Index("uq_account_notes_pair", AccountNote.account_id, AccountNote.target_account_id, unique=True)
+
+
+class SuggestionDismissal(Base):
+    """An account someone asked never to be suggested to follow again."""
+
+    __tablename__ = "suggestion_dismissals"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    target_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
+                                                   primary_key=True)
+    created_at: Mapped[datetime] = created_at_column()

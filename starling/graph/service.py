@@ -336,3 +336,19 @@ async def familiar_followers(session: AsyncSession, viewer_id: int,
 async def follow_request_count(session: AsyncSession, account_id: int) -> int:
     """How many follow requests wait for `account_id` (for the credential account's source)."""
     return await repository.pending_request_count(session, account_id)
+
+
+# --- follow suggestions ----------------------------------------------------------------------------
+
+async def suggestions(session: AsyncSession, viewer_id: int, limit: int) -> list[Account]:
+    """Whom to suggest the viewer follows: the most followed accounts that chose to be discoverable, less
+    anyone the viewer already follows or asked to, blocks either way, mutes, or dismissed. One source only
+    ("global", in Mastodon's terms): every account is local and there is no interaction history yet."""
+    return await repository.suggestions(session, viewer_id, limit)
+
+
+async def dismiss_suggestion(session: AsyncSession, viewer_id: int, target_id: int) -> None:
+    """Never suggest `target_id` to the viewer again. NotFound for an unknown account; idempotent."""
+    if await accounts.by_id(session, target_id) is None:
+        raise NotFound()
+    await repository.dismiss_suggestion(session, viewer_id, target_id)
