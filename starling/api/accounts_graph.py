@@ -1,5 +1,5 @@
-"""Mastodon's account relationship routes: follow, unfollow, block, mute, notes, relationships,
-followers, following and familiar followers."""
+"""Mastodon's account relationship routes: follow, unfollow, block, mute, notes, endorsements,
+relationships, followers, following and familiar followers."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ WriteFollows = Annotated[Auth, Depends(scoped("write:follows"))]
 WriteBlocks = Annotated[Auth, Depends(scoped("write:blocks"))]
 WriteMutes = Annotated[Auth, Depends(scoped("write:mutes"))]
 ReadFollows = Annotated[Auth, Depends(scoped("read:follows"))]
+WriteAccounts = Annotated[Auth, Depends(scoped("write:accounts"))]
+ReadAccounts = Annotated[Auth, Depends(scoped("read:accounts"))]
 
 
 def me(auth: Auth) -> int:
@@ -64,6 +66,22 @@ async def follow(account_id: int, request: Request, session: WriteSession, auth:
 async def unfollow(account_id: int, session: WriteSession, auth: WriteFollows) -> JSON:
     target = path_id(account_id)
     await graph.unfollow(session, me(auth), target)
+    return await _relationship(session, me(auth), target)
+
+
+@router.post("/api/v1/accounts/{account_id:int}/endorse")
+@router.post("/api/v1/accounts/{account_id:int}/pin")  # the name before Mastodon 4.4
+async def endorse(account_id: int, session: WriteSession, auth: WriteAccounts) -> JSON:
+    target = path_id(account_id)
+    await graph.endorse(session, me(auth), target)
+    return await _relationship(session, me(auth), target)
+
+
+@router.post("/api/v1/accounts/{account_id:int}/unendorse")
+@router.post("/api/v1/accounts/{account_id:int}/unpin")
+async def unendorse(account_id: int, session: WriteSession, auth: WriteAccounts) -> JSON:
+    target = path_id(account_id)
+    await graph.endorse(session, me(auth), target, on=False)
     return await _relationship(session, me(auth), target)
 
 
@@ -148,4 +166,18 @@ async def following(account_id: int, request: Request, session: ReadSession, ctx
                     auth: MaybeReadAccounts) -> JSON:
     viewer = me(auth) if auth is not None and auth.account is not None else None
     rows = await graph.following(session, path_id(account_id), viewer, page_params(request, 40, 80))
+    return _account_page(request, ctx, rows)
+
+
+@router.get("/api/v1/endorsements")
+async def own_endorsements(request: Request, session: ReadSession, ctx: Ctx, auth: ReadAccounts) -> JSON:
+    rows = await graph.endorsed(session, me(auth), me(auth), page_params(request, 40, 80))
+    return _account_page(request, ctx, rows)
+
+
+@router.get("/api/v1/accounts/{account_id:int}/endorsements")
+async def endorsements(account_id: int, request: Request, session: ReadSession, ctx: Ctx,
+                       auth: MaybeReadAccounts) -> JSON:
+    viewer = me(auth) if auth is not None and auth.account is not None else None
+    rows = await graph.endorsed(session, path_id(account_id), viewer, page_params(request, 40, 80))
     return _account_page(request, ctx, rows)

@@ -19,6 +19,8 @@ class Follow(Base):
     target_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     show_reblogs: Mapped[bool] = mapped_column(Boolean, default=True)
     notify: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the follower endorsed (featured) the account on their profile; an unfollow ends it with the row.
+    endorsed_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = created_at_column()
 
 

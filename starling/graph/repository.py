@@ -293,6 +293,19 @@ def following_page_query(account_id: int) -> Select:
             .where(Follow.account_id == account_id, Account.suspended_at.is_(None)))
 
 
+def endorsed_page_query(account_id: int) -> Select:
+    """(Follow.id, endorsed Account) for the accounts `account_id` features on its profile."""
+    return following_page_query(account_id).where(Follow.endorsed_at.is_not(None))
+
+
+async def set_endorsed(session: AsyncSession, account_id: int, target_id: int, at: datetime | None) -> bool:
+    """Endorse (`at`) or stop endorsing (None) a followed account; False when there is no such follow."""
+    result = await session.execute(update(Follow).where(Follow.account_id == account_id,
+                                                        Follow.target_account_id == target_id)
+                                   .values(endorsed_at=at).execution_options(synchronize_session=False))
+    return (result.rowcount or 0) > 0
+
+
 def requests_page_query(account_id: int) -> Select:
     """(FollowRequest.id, requester Account) for requests waiting on `account_id`."""
     return (select(FollowRequest.id, Account).join(Account, Account.id == FollowRequest.account_id)

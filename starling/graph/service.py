@@ -54,6 +54,7 @@ class Relationship:
     muting_notifications: bool = False
     requested: bool = False
     requested_by: bool = False
+    endorsed: bool = False  # the viewer features the account on their profile
     note: str = ""  # the viewer's private note on the account
 
 
@@ -263,6 +264,7 @@ async def relationships(session: AsyncSession, viewer_id: int,
             muting_notifications=bool(mute_row.hide_notifications) if mute_row is not None else False,
             requested=target_id in rows["requested"],
             requested_by=target_id in rows["requested_by"],
+            endorsed=target_id in rows["following"] and rows["following"][target_id].endorsed_at is not None,
             note=rows["notes"].get(target_id, ""),
         ))
     return out
@@ -299,6 +301,25 @@ async def following(session: AsyncSession, account_id: int, viewer_id: int | Non
     if await _hidden_from(session, account, viewer_id):
         return []
     return await _page(session, repository.following_page_query(account_id), repository.Follow.id, page)
+
+
+async def endorsed(session: AsyncSession, account_id: int, viewer_id: int | None,
+                   page: PageLike) -> list[tuple[int, Account]]:
+    """(Follow id, endorsed account) pairs: the accounts `account_id` features, newest follow first;
+    empty for an account that hides its network from the viewer."""
+    account = await _target(session, account_id, allow_suspended=True)
+    if await _hidden_from(session, account, viewer_id):
+        return []
+    return await _page(session, repository.endorsed_page_query(account_id), repository.Follow.id, page)
+
+
+async def endorse(session: AsyncSession, account_id: int, target_id: int, *, on: bool = True) -> None:
+    """Feature a followed account on one's profile (`on`), or stop. Endorsing needs a follow, as in
+    Mastodon (422 otherwise); stopping when there is nothing to stop changes nothing."""
+    await _target(session, target_id, allow_suspended=not on)
+    if not await repository.set_endorsed(session, account_id, target_id, clock.utcnow_naive() if on else None):
+        if on:
+            raise Unprocessable("Validation failed: You must be already following the person you want to endorse")
 
 
 async def follow_requests(session: AsyncSession, account_id: int,

@@ -6,8 +6,8 @@ from starling.graph.service import Relationship
 
 
 def relationship_entity(rel: Relationship) -> dict:
-    """The viewer's standing with one account. Domain blocks and endorsements do
-    not exist here; `note` is the viewer's own private note."""
+    """The viewer's standing with one account. Domain blocks do not exist here; `endorsed` says the viewer
+    features the account on their profile; `note` is the viewer's own private note."""
     return {
         "id": str(rel.id),
         "following": rel.following,
@@ -22,6 +22,6 @@ def relationship_entity(rel: Relationship) -> dict:
         "requested": rel.requested,
         "requested_by": rel.requested_by,
         "domain_blocking": False,
-        "endorsed": False,
+        "endorsed": rel.endorsed,
         "note": rel.note,
     }
