@@ -113,36 +113,41 @@ def _png(size=(64, 64)) -> bytes:
 
 async def test_avatar_and_header_upload(client, ctx, cast):
     files = {"avatar": ("me.png", _png(), "image/png"), "header": ("h.png", _png((300, 100)), "image/png")}
-    try:
-        response = await client.patch("/api/v1/accounts/update_credentials", headers=cast.alice.headers,
-                                      files=files, data={"display_name": "Pictured"})
-    except NotImplementedError:
-        pytest.xfail("media.service.store_profile_image is still a stub (helper B's media work)")
+    response = await client.patch("/api/v1/accounts/update_credentials", headers=cast.alice.headers,
+                                  files=files, data={"display_name": "Pictured", "avatar_description": "me"})
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["display_name"] == "Pictured"
-    assert not body["avatar"].endswith("avatar-missing.png") and body["avatar"].startswith("http://testserver/")
-    assert not body["header"].endswith("header-missing.png")
+    assert not body["avatar"].endswith("missing.png") and body["avatar"].startswith("http://testserver/")
+    assert not body["header"].endswith("missing.png")
     async with ctx.db.read() as session:
         account = await session.get(Account, cast.alice.id)
         assert ctx.storage.path(account.avatar_key) is not None
         assert ctx.storage.path(account.header_key) is not None
 
+    # Mastodon 4.2's DELETE /api/v1/profile/avatar and /header bring the defaults back.
+    for kind in ("avatar", "header"):
+        gone = await client.delete(f"/api/v1/profile/{kind}", headers=cast.alice.headers)
+        assert gone.status_code == 200, gone.text
+        assert gone.json()[kind].endswith(f"/{kind}s/original/missing.png")
+        assert "source" in gone.json()  # the account's own view, as update_credentials answers
+    assert gone.json()["avatar_description"] == "" and gone.json()["display_name"] == "Pictured"
+    again = await client.delete("/api/v1/profile/avatar", headers=cast.alice.headers)
+    assert again.status_code == 200
+    assert (await client.delete("/api/v1/profile/banner", headers=cast.alice.headers)).status_code == 404
+    assert (await client.delete("/api/v1/profile/avatar")).status_code == 401
+
 
 async def test_broken_avatar_is_refused(client, cast):
     files = {"avatar": ("me.png", b"not an image at all", "image/png")}
-    try:
-        response = await client.patch("/api/v1/accounts/update_credentials", headers=cast.alice.headers,
-                                      files=files)
-    except NotImplementedError:
-        pytest.xfail("media.service.store_profile_image is still a stub (helper B's media work)")
+    response = await client.patch("/api/v1/accounts/update_credentials", headers=cast.alice.headers, files=files)
     assert response.status_code == 422
 
 
 async def test_show_lookup_and_missing(client, cast):
     shown = await client.get(f"/api/v1/accounts/{cast.bob.id}")
     assert shown.status_code == 200 and shown.json()["username"] == "bob"
-    assert shown.json()["avatar"] == "http://testserver/static/avatar-missing.png"
+    assert shown.json()["avatar"] == "http://testserver/avatars/original/missing.png"  # Mastodon's path
     assert "source" not in shown.json()
     for acct in ("bob", "@bob", "bob@testserver", "BOB"):
         found = await client.get("/api/v1/accounts/lookup", params={"acct": acct})
@@ -155,9 +160,10 @@ async def test_show_lookup_and_missing(client, cast):
 
 
 async def test_default_avatar_is_served(client):
-    response = await client.get("/static/avatar-missing.png")
-    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
-    assert (await client.get("/static/header-missing.png")).status_code == 200
+    for path in ("/avatars/original/missing.png", "/headers/original/missing.png", "/static/avatar-missing.png"):
+        response = await client.get(path)
+        assert response.status_code == 200 and response.headers["content-type"] == "image/png", path
+    assert (await client.get("/avatars/original/other.png")).status_code == 404
 
 
 async def test_suspended_account_shows_the_suspended_shape(client, ctx, cast):
@@ -166,7 +172,7 @@ async def test_suspended_account_shows_the_suspended_shape(client, ctx, cast):
     await _suspend(ctx, cast.eve.id)
     body = (await client.get(f"/api/v1/accounts/{cast.eve.id}")).json()
     assert body["suspended"] is True and body["display_name"] == "" and body["note"] == ""
-    assert body["fields"] == [] and body["avatar"].endswith("avatar-missing.png")
+    assert body["fields"] == [] and body["avatar"].endswith("/avatars/original/missing.png")
 
 
 async def test_batch_lookup_keeps_order_and_skips_unknown(client, cast):

@@ -16,7 +16,7 @@ from starling.accounts.instance import InstanceSettings
 from starling.accounts.models import AccessToken, Account, Application
 from starling.accounts.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, needs_rehash, verify_password
 from starling.config import Settings
-from starling.errors import Unprocessable
+from starling.errors import NotFound, Unprocessable
 from starling.graph import repository as graph
 from starling.graph import service as graph_service
 from starling.infra.cache import forget_accounts
@@ -325,6 +325,23 @@ async def update_profile(session: AsyncSession, account_id: int, changes: Profil
         account.attribution_domains = changes.attribution_domains
     if changes.quote_policy is not None:
         account.quote_policy = changes.quote_policy
+    forget_accounts(session, account.id)
+    await session.flush()
+    return account
+
+
+PROFILE_IMAGES = ("avatar", "header")
+
+
+async def remove_profile_image(session: AsyncSession, account_id: int, kind: str) -> Account:
+    """Go back to the default avatar or header (and drop its description). Doing it twice changes nothing."""
+    if kind not in PROFILE_IMAGES:
+        raise NotFound()
+    account = await session.get(Account, account_id)
+    if account is None:
+        raise Unprocessable("This method requires an authenticated user")
+    setattr(account, f"{kind}_key", None)
+    setattr(account, f"{kind}_description", "")
     forget_accounts(session, account.id)
     await session.flush()
     return account

@@ -158,6 +158,14 @@ async def update_credentials(request: Request, ctx: Ctx, session: WriteSession,
     return JSON(await _credential_entity(session, ctx, account))
 
 
+@router.delete("/api/v1/profile/{kind}")
+async def remove_profile_image(kind: str, ctx: Ctx, session: WriteSession,
+                               auth: Annotated[Auth, Depends(scoped("write:accounts"))]) -> JSON:
+    """Mastodon 4.2's DELETE /api/v1/profile/avatar and /header: back to the default image."""
+    account = await service.remove_profile_image(session, auth.account.id, kind)
+    return JSON(await _credential_entity(session, ctx, account))
+
+
 @router.get("/api/v1/accounts/lookup")
 async def lookup(request: Request, ctx: Ctx, session: ReadSession, auth: MaybeReadAccounts) -> JSON:
     acct = query_params(request).str("acct", "", max_length=400) or ""

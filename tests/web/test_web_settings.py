@@ -53,7 +53,7 @@ async def test_profile_edit_takes_effect(client, cast):
     me = (await client.get("/api/v1/accounts/verify_credentials", headers=cast.alice.headers)).json()
     assert me["display_name"] == "Alice Liddell" and me["bot"] is True
     assert "rabbithole" in me["note"] and me["fields"][0]["name"] == "Site"
-    assert "avatar-missing" not in me["avatar"]
+    assert "missing.png" not in me["avatar"]
     page = await client.get("/settings/profile?saved=1")
     assert "Profile saved." in page.text and 'value="Alice Liddell"' in page.text
     assert 'value="https://alice.example"' in page.text

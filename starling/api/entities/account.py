@@ -6,8 +6,9 @@ from starling import clock
 from starling.accounts.models import Account
 from starling.context import AppContext
 
-MISSING_AVATAR = "/static/avatar-missing.png"
-MISSING_HEADER = "/static/header-missing.png"
+# Mastodon's own paths for "no image": some apps recognise them (by `missing.png`) and draw their own.
+MISSING_AVATAR = "/avatars/original/missing.png"
+MISSING_HEADER = "/headers/original/missing.png"
 
 
 def _media_url(ctx: AppContext, key: str | None, fallback: str) -> str:
