@@ -50,7 +50,7 @@ DESELECTED = {
 }
 
 # How many of their tests must pass: the count that passes reliably today. Raise it as Starling grows.
-PASS_FLOOR = 162
+PASS_FLOOR = 165
 
 SUITE_TIMEOUT = 600  # seconds for the whole run; their tests sleep ~2 minutes in total
 TEST_TIMEOUT = 60  # seconds for any one test (their client's own request timeout is 300 s)
