@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from tests.test_timelines_support import QueryCounter
+
 
 async def post(client, who, text: str, **fields) -> dict:
     r = await client.post("/api/v1/statuses", json={"status": text, **fields}, headers=who.headers)
@@ -133,3 +135,25 @@ async def test_conversations_need_a_user_token_with_the_right_scopes(client, cas
     assert refused.status_code == 403  # removing needs write:conversations
     narrow = await make_account("narrow", scopes="read:accounts")
     assert (await client.get("/api/v1/conversations", headers=narrow.headers)).status_code == 403
+
+
+async def test_a_page_reads_the_same_number_of_statements_for_2_or_12_conversations(client, ctx, cast,
+                                                                                      make_account, drain):
+    async def measure() -> int:
+        await client.get("/api/v1/conversations", headers=cast.alice.headers)  # warm per-process caches
+        with QueryCounter(ctx) as counted:
+            r = await client.get("/api/v1/conversations", headers=cast.alice.headers)
+        assert r.status_code == 200
+        return len(counted.statements)
+
+    async def write_to(n: int, start: int) -> None:
+        for i in range(start, start + n):
+            friend = await make_account(f"friend{i}")
+            await direct(client, cast.alice, f"@{friend.username} note {i}")
+        await drain()
+
+    await write_to(2, 0)
+    few = await measure()
+    await write_to(10, 2)
+    assert len(await conversations(client, cast.alice)) == 12
+    assert await measure() == few

@@ -7,6 +7,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from starling.notifications import service as notifications
+from tests.test_timelines_support import QueryCounter
 
 URL = "/api/v2/notifications"
 
@@ -147,3 +148,28 @@ async def test_grouped_notifications_need_the_notifications_scopes(client, cast,
     narrow = await make_account("narrow", scopes="read:statuses write:statuses")
     assert (await client.get(URL, headers=narrow.headers)).status_code == 403
     assert (await client.post(f"{URL}/ungrouped-1/dismiss", headers=narrow.headers)).status_code == 403
+
+
+async def test_a_page_reads_the_same_number_of_statements_for_few_or_many_groups(client, ctx, cast,
+                                                                                  make_account, drain):
+    async def measure() -> int:
+        await client.get(URL, headers=cast.bob.headers)  # warm per-process caches
+        with QueryCounter(ctx) as counted:
+            r = await client.get(URL, headers=cast.bob.headers)
+        assert r.status_code == 200
+        return len(counted.statements)
+
+    async def activity(start: int, n: int) -> None:
+        for i in range(start, start + n):
+            fan = await make_account(f"fan{i}")
+            status_id = await post(client, cast.bob, f"post {i}")
+            await client.post(f"/api/v1/statuses/{status_id}/favourite", headers=fan.headers)
+            await client.post(f"/api/v1/accounts/{cast.bob.id}/follow", headers=fan.headers)
+            await post(client, fan, f"@bob hello {i}")
+        await drain()
+
+    await activity(0, 2)
+    few = await measure()
+    await activity(2, 8)
+    assert len((await grouped(client, cast.bob))["notification_groups"]) > 10
+    assert await measure() == few
