@@ -114,6 +114,9 @@ async def test_private_and_direct_posts_reach_only_those_allowed(client, cast, d
     conversation = seen[("direct", "conversation")]
     assert conversation["last_status"]["id"] == direct["id"] and conversation["unread"] is True
     assert [a["username"] for a in conversation["accounts"]] == ["alice"]
+    # The same conversation the API lists, so an app can update its entry and mark it read by this id.
+    listed = (await client.get("/api/v1/conversations", headers=cast.bob.headers)).json()
+    assert [(c["id"], c["unread"]) for c in listed] == [(conversation["id"], True)]
 
     assert (await receive_status(anonymous))[2]["id"] == sentinel["id"]
     assert (await receive_status(eve))[2]["id"] == sentinel["id"]  # on public: the private and direct never came

@@ -14,12 +14,13 @@ from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import PlainTextResponse, StreamingResponse
 
+from starling.api.conversations import conversation_entities
 from starling.api.deps import Auth, OptionalAuth, bearer_token, resolve_token
-from starling.api.entities.account import account_entity
 from starling.api.entities.notification import notification_entities
 from starling.api.entities.status import status_entities
 from starling.api.responses import error_body
 from starling.context import AppContext
+from starling.conversations import service as conversations
 from starling.errors import Forbidden, NotFound, StarlingError, Unauthorized
 from starling.notifications import service as notifications
 from starling.streaming import service, streams
@@ -58,17 +59,13 @@ class EntityRenderer:
         return rendered
 
     async def conversations(self, session: AsyncSession, facts: StatusFacts, viewers: set[int]) -> dict[int, str]:
-        accounts = await service.participants(session, facts)
-        status = facts.status
+        """The Conversation entity each viewer's /api/v1/conversations shows for this status (same id,
+        unread state and people); a viewer without one gets no event."""
+        views = await conversations.views_holding(session, facts.status.id, viewers)
         rendered = {}
-        for viewer_id in viewers:
-            last = (await status_entities(session, self.ctx, [status], viewer_id))[0]
-            rendered[viewer_id] = orjson.dumps({
-                "id": str(status.conversation_id or status.id),
-                "unread": viewer_id != status.account_id,
-                "accounts": [account_entity(self.ctx, a) for a_id, a in sorted(accounts.items()) if a_id != viewer_id],
-                "last_status": last,
-            }).decode()
+        for viewer_id, view in views.items():
+            entity = (await conversation_entities(session, self.ctx, [view], viewer_id))[0]
+            rendered[viewer_id] = orjson.dumps(entity).decode()
         return rendered
 
     async def notification(self, session: AsyncSession, notification_id: int, recipient_id: int) -> str | None:

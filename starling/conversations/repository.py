@@ -51,6 +51,19 @@ async def status_removed(session: AsyncSession, status_id: int) -> None:
                           .execution_options(synchronize_session=False))
 
 
+async def holding_status(session: AsyncSession, status_id: int,
+                         account_ids: Iterable[int]) -> list[AccountConversation]:
+    """The conversations of `account_ids` that `status_id` is in (one each at most)."""
+    wanted = set(account_ids)
+    if not wanted:
+        return []
+    stmt = (select(AccountConversation)
+            .join(AccountConversationStatus,
+                  AccountConversationStatus.account_conversation_id == AccountConversation.id)
+            .where(AccountConversationStatus.status_id == status_id, AccountConversation.account_id.in_(wanted)))
+    return list(await session.scalars(stmt))
+
+
 def page_query(account_id: int):
     return select(AccountConversation).where(AccountConversation.account_id == account_id)
 

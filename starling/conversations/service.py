@@ -9,7 +9,7 @@ shown is decided again at read time, as for every timeline."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -73,6 +73,14 @@ async def _views(session: AsyncSession, viewer_id: int, rows: Sequence[AccountCo
                                    if i and int(i) in accounts and accounts[int(i)].suspended_at is None],
                              visible.get(row.last_status_id))
             for row in rows]
+
+
+async def views_holding(session: AsyncSession, status_id: int,
+                        account_ids: Iterable[int]) -> dict[int, ConversationView]:
+    """For the streaming API: the conversation each of `account_ids` has that holds `status_id`, as that
+    person sees it; people without one (a block, or not a participant) are left out."""
+    rows = await repository.holding_status(session, status_id, account_ids)
+    return {row.account_id: (await _views(session, row.account_id, [row]))[0] for row in rows}
 
 
 async def mark_read(session: AsyncSession, viewer_id: int, row_id: int) -> ConversationView:

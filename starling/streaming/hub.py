@@ -139,7 +139,8 @@ class Hub:
         if direct:
             payloads = await self.renderer.conversations(session, facts, {lsn.viewer_id for lsn, _ in direct})
             for listener, stream in direct:
-                listener.put((stream.label, "conversation", payloads[listener.viewer_id]))
+                if listener.viewer_id in payloads:  # no conversation for them (a block): no event
+                    listener.put((stream.label, "conversation", payloads[listener.viewer_id]))
 
     async def _notifications(self, session: AsyncSession, item: dict[str, Any]) -> None:
         wanted: dict[int, list[tuple[Listener, Stream]]] = defaultdict(list)

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from starling.accounts import repository as accounts_repository
-from starling.accounts.models import Account
 from starling.graph import repository as graph
 from starling.media import repository as media_repository
 from starling.posts import policy
@@ -169,9 +168,3 @@ async def viewer_groups(session: AsyncSession, facts: StatusFacts,
                    viewer_id == facts.status.account_id, viewer_id == facts.subject.account_id)
         groups.setdefault(key, set()).add(viewer_id)
     return list(groups.values())
-
-
-async def participants(session: AsyncSession, facts: StatusFacts) -> dict[int, Account]:
-    """The accounts in a direct status's conversation: its author and everyone it mentions."""
-    wanted = {facts.status.account_id} | facts.mentioned.get(facts.status.id, set())
-    return await accounts_repository.by_ids(session, wanted)
