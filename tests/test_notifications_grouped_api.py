@@ -120,7 +120,8 @@ async def test_one_group_its_accounts_and_dismissing_it(client, cast, drain):
     accounts = await client.get(f"{URL}/{key}/accounts", headers=cast.bob.headers)
     assert [a["username"] for a in accounts.json()] == ["carol", "alice"]
 
-    for path in (f"{URL}/{key}", f"{URL}/{key}/accounts", f"{URL}/nonsense", f"{URL}/favourite-x"):
+    for path in (f"{URL}/{key}", f"{URL}/{key}/accounts", f"{URL}/nonsense", f"{URL}/favourite-x",
+                 f"{URL}/follow-{2**62}", f"{URL}/follow-2932896", f"{URL}/follow-2932895", f"{URL}/ungrouped-{2**64}"):
         assert (await client.get(path, headers=cast.alice.headers)).status_code == 404
     assert (await client.post(f"{URL}/{key}/dismiss", headers=cast.alice.headers)).status_code == 404
 

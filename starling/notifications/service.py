@@ -209,6 +209,7 @@ async def _views(session: AsyncSession, rows: list[Notification], viewer_id: int
 GROUPED_TYPES = ("favourite", "follow", "reblog")  # what Mastodon groups unless asked otherwise
 UNGROUPED = "ungrouped"
 SECONDS_PER_DAY = 86_400
+LAST_DAY = 2_932_895  # 9999-12-30: the day after it is the last a datetime holds; a later follow key names nothing
 
 
 def group_key(notification: Notification, grouped_types: Iterable[str] = GROUPED_TYPES) -> str:
@@ -235,7 +236,7 @@ def group_query(account_id: int, key: str):
         return stmt.where(Notification.id == value)
     if kind in ("favourite", "reblog"):
         return stmt.where(Notification.type == kind, Notification.status_id == value)
-    if kind == "follow":
+    if kind == "follow" and value <= LAST_DAY:
         start = datetime.fromtimestamp(value * SECONDS_PER_DAY, UTC).replace(tzinfo=None)
         return stmt.where(Notification.type == "follow", Notification.created_at >= start,
                           Notification.created_at < start + timedelta(days=1))
