@@ -20,7 +20,7 @@ async def test_defaults_are_none_and_public(client, cast):
 
 async def test_attribution_domains_are_kept_normalised_and_cleared(client, cast):
     r = await client.patch(URL, data={"attribution_domains[]": ["Example.COM", "https://blog.example.org/",
-                                                                 "*.news.example", "example.com"]},
+                                                                 "*.news.example", "example.com", "example.com/"]},
                            headers=cast.alice.headers)
     assert r.status_code == 200, r.text
     assert r.json()["source"]["attribution_domains"] == ["example.com", "blog.example.org", "news.example"]

@@ -236,8 +236,9 @@ def normalize_domains(values: list[str]) -> list[str]:
     out = []
     for value in values:
         domain = value.strip().lower().removeprefix("https://").removeprefix("http://").removeprefix("*.")
+        domain = domain.rstrip("/")
         if domain and domain not in out:
-            out.append(domain.rstrip("/"))
+            out.append(domain)
     return out
 
 
