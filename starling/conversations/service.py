@@ -62,16 +62,22 @@ async def list_conversations(session: AsyncSession, viewer_id: int, page) -> lis
     rows = list((await session.scalars(page.apply(repository.page_query(viewer_id),
                                                   AccountConversation.last_status_id))).all())
     rows = page.order(rows, key=lambda r: r.last_status_id)
-    return await _views(session, viewer_id, rows)
+    return await _views(session, rows)
 
 
-async def _views(session: AsyncSession, viewer_id: int, rows: Sequence[AccountConversation]) -> list[ConversationView]:
+async def _views(session: AsyncSession, rows: Sequence[AccountConversation]) -> list[ConversationView]:
+    """Each row as its owner sees it: one query for every participant of every row, and one visibility
+    check per distinct owner (a page has one; a streamed status has one per participant)."""
     people = {int(i) for row in rows for i in row.participant_ids.split(",") if i}
     accounts = await accounts_repository.by_ids(session, people)
-    visible = {s.id: s for s in await posts.visible_statuses(session, [r.last_status_id for r in rows], viewer_id)}
+    by_owner: dict[int, list[int]] = {}
+    for row in rows:
+        by_owner.setdefault(row.account_id, []).append(row.last_status_id)
+    visible = {(owner, s.id): s for owner, wanted in by_owner.items()
+               for s in await posts.visible_statuses(session, wanted, owner)}
     return [ConversationView(row, [accounts[int(i)] for i in row.participant_ids.split(",")
                                    if i and int(i) in accounts and accounts[int(i)].suspended_at is None],
-                             visible.get(row.last_status_id))
+                             visible.get((row.account_id, row.last_status_id)))
             for row in rows]
 
 
@@ -80,7 +86,7 @@ async def views_holding(session: AsyncSession, status_id: int,
     """For the streaming API: the conversation each of `account_ids` has that holds `status_id`, as that
     person sees it; people without one (a block, or not a participant) are left out."""
     rows = await repository.holding_status(session, status_id, account_ids)
-    return {row.account_id: (await _views(session, row.account_id, [row]))[0] for row in rows}
+    return {view.row.account_id: view for view in await _views(session, rows)}
 
 
 async def mark_read(session: AsyncSession, viewer_id: int, row_id: int) -> ConversationView:
@@ -89,7 +95,7 @@ async def mark_read(session: AsyncSession, viewer_id: int, row_id: int) -> Conve
         raise NotFound()
     row.unread = False
     await session.flush()
-    return (await _views(session, viewer_id, [row]))[0]
+    return (await _views(session, [row]))[0]
 
 
 async def remove(session: AsyncSession, viewer_id: int, row_id: int) -> None:
