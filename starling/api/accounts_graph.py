@@ -35,6 +35,11 @@ def me(auth: Auth) -> int:
     return inspect(auth.account).identity[0]
 
 
+def maybe_me(auth: Auth | None) -> int | None:
+    """The acting account's ID, or None for a logged-out request or an app's own token."""
+    return me(auth) if auth is not None and auth.account is not None else None
+
+
 def path_id(value: int) -> int:
     """An ID from the path (already digits via the int converter); too large for 64 bits is unknown."""
     parsed = ids.parse_id(value)
@@ -156,7 +161,7 @@ def _account_page(request: Request, ctx, rows) -> JSON:
 @router.get("/api/v1/accounts/{account_id:int}/followers")
 async def followers(account_id: int, request: Request, session: ReadSession, ctx: Ctx,
                     auth: MaybeReadAccounts) -> JSON:
-    viewer = me(auth) if auth is not None and auth.account is not None else None
+    viewer = maybe_me(auth)
     rows = await graph.followers(session, path_id(account_id), viewer, page_params(request, 40, 80))
     return _account_page(request, ctx, rows)
 
@@ -164,7 +169,7 @@ async def followers(account_id: int, request: Request, session: ReadSession, ctx
 @router.get("/api/v1/accounts/{account_id:int}/following")
 async def following(account_id: int, request: Request, session: ReadSession, ctx: Ctx,
                     auth: MaybeReadAccounts) -> JSON:
-    viewer = me(auth) if auth is not None and auth.account is not None else None
+    viewer = maybe_me(auth)
     rows = await graph.following(session, path_id(account_id), viewer, page_params(request, 40, 80))
     return _account_page(request, ctx, rows)
 
@@ -178,6 +183,6 @@ async def own_endorsements(request: Request, session: ReadSession, ctx: Ctx, aut
 @router.get("/api/v1/accounts/{account_id:int}/endorsements")
 async def endorsements(account_id: int, request: Request, session: ReadSession, ctx: Ctx,
                        auth: MaybeReadAccounts) -> JSON:
-    viewer = me(auth) if auth is not None and auth.account is not None else None
+    viewer = maybe_me(auth)
     rows = await graph.endorsed(session, path_id(account_id), viewer, page_params(request, 40, 80))
     return _account_page(request, ctx, rows)

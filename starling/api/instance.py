@@ -12,6 +12,7 @@ from starling.accounts import service
 from starling.api.deps import Ctx, OptionalAuth, ReadSession
 from starling.api.entities.account import account_entity
 from starling.api.entities.instance import instance_v1, instance_v2
+from starling.api.pagination import page_params
 from starling.api.params import query_params
 from starling.api.responses import JSON
 from starling.context import AppContext
@@ -79,7 +80,7 @@ async def directory(request: Request, ctx: Ctx, session: ReadSession, auth: Opti
     elif not auth.has("read:accounts"):
         raise Forbidden("This action is outside the authorized scopes")
     params = query_params(request)
-    limit = max(1, min(params.int("limit", 40) or 40, 80))
+    limit = page_params(request, 40, 80).limit
     offset = max(0, min(params.int("offset", 0) or 0, MAX_DIRECTORY_OFFSET))
     found = await service.directory(session, viewer_id=auth.account_id if auth is not None else None,
                                     order=params.str("order", "active", max_length=20) or "active",

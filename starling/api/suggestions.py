@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from starling.api.accounts_graph import me, path_id
 from starling.api.deps import Auth, Ctx, ReadSession, WriteSession, scoped
 from starling.api.entities.account import account_entity
-from starling.api.params import query_params
+from starling.api.pagination import page_params
 from starling.api.responses import JSON
 from starling.graph import service as graph
 
@@ -20,19 +20,15 @@ ReadAuth = Annotated[Auth, Depends(scoped("read"))]
 SOURCE = "global"  # the most followed discoverable accounts (graph.service.suggestions)
 
 
-def _limit(request: Request) -> int:
-    return max(1, min(query_params(request).int("limit", 40) or 40, 80))
-
-
 @router.get("/api/v1/suggestions")
 async def suggestions_v1(request: Request, session: ReadSession, ctx: Ctx, auth: ReadAuth) -> JSON:
-    found = await graph.suggestions(session, me(auth), _limit(request))
+    found = await graph.suggestions(session, me(auth), page_params(request, 40, 80).limit)
     return JSON([account_entity(ctx, account) for account in found])
 
 
 @router.get("/api/v2/suggestions")
 async def suggestions_v2(request: Request, session: ReadSession, ctx: Ctx, auth: ReadAuth) -> JSON:
-    found = await graph.suggestions(session, me(auth), _limit(request))
+    found = await graph.suggestions(session, me(auth), page_params(request, 40, 80).limit)
     return JSON([{"source": SOURCE, "sources": ["most_followed"],
                   "account": account_entity(ctx, account)} for account in found])
 
