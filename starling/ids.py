@@ -54,12 +54,18 @@ def id_floor(moment: datetime) -> int:
     return int(moment.timestamp() * 1000) << 16
 
 
+def is_decimal(text: str) -> bool:
+    """Whether `text` is a non-negative number in ASCII digits: str.isdigit() alone also admits "²" and
+    "٣", which int() refuses. Every number read from a client is checked with this."""
+    return text.isascii() and text.isdigit()
+
+
 def parse_id(raw: str | int | None) -> int | None:
     """An ID from a client: a decimal string of at most 19 digits; anything else is None."""
     if raw is None:
         return None
     text = str(raw).strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 19:  # isdigit alone admits "²" and "٣"
+    if not is_decimal(text) or len(text) > 19:
         return None
     value = int(text)
     return value if value < 2**63 else None

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 
+from starling import ids
 from starling.api.deps import Ctx, OptionalAuth, ReadSession
 from starling.api.entities.status import status_entities
 from starling.api.entities.tag import tag_entity
@@ -21,8 +22,7 @@ def _limit_offset(request: Request, default: int) -> tuple[int, int]:
     """Mastodon's limit (default, at most twice the default) and offset (never negative)."""
     def number(name: str, fallback: int) -> int:
         raw = request.query_params.get(name, "")
-        digits = raw.lstrip("-")
-        return abs(int(raw)) if digits.isascii() and digits.isdigit() and len(raw) < 10 else fallback
+        return abs(int(raw)) if ids.is_decimal(raw.lstrip("-")) and len(raw) < 10 else fallback
 
     return min(number("limit", default), default * 2), number("offset", 0)
 

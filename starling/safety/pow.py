@@ -16,6 +16,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from starling import ids
 from starling.safety import counters
 
 VERSION = "v1"
@@ -32,10 +33,6 @@ class Challenge:
     text: str
     difficulty: int
     expires_at: int  # epoch seconds
-
-
-def _digits(text: str) -> bool:
-    return text.isascii() and text.isdigit()  # str.isdigit alone admits "²", which int() refuses
 
 
 def _mac(secret: str, body: str) -> str:
@@ -78,7 +75,7 @@ def check(secret: str, challenge: str | None, nonce: str | None, *, min_difficul
     if len(challenge) > MAX_CHALLENGE or len(nonce) > MAX_NONCE or not nonce.isdigit() or not nonce.isascii():
         raise ProofRefused("is malformed")
     parts = challenge.split(".")
-    if len(parts) != 5 or parts[0] != VERSION or not _digits(parts[1]) or not _digits(parts[2]):
+    if len(parts) != 5 or parts[0] != VERSION or not ids.is_decimal(parts[1]) or not ids.is_decimal(parts[2]):
         raise ProofRefused("is malformed")
     body, mac = ".".join(parts[:4]), parts[4]
     if not hmac.compare_digest(_mac(secret, body), mac):

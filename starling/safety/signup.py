@@ -331,8 +331,7 @@ async def confirm_email(session: AsyncSession, settings: Settings, token: str):
     from starling.accounts.models import Account
 
     parts = (token or "")[:200].split(".")
-    if len(parts) != 3 or not (parts[0].isascii() and parts[0].isdigit()) or not (
-            parts[1].isascii() and parts[1].isdigit()):
+    if len(parts) != 3 or not ids.is_decimal(parts[0]) or not ids.is_decimal(parts[1]):
         raise Unprocessable("This confirmation link is not valid")
     account_id, expires, mac = int(parts[0]), int(parts[1]), parts[2]
     account = await session.get(Account, account_id) if account_id < 2**63 else None

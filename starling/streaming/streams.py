@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from starling import ids
 from starling.errors import BadRequest, Unprocessable
 from starling.posts.models import PUBLIC
 
@@ -58,7 +59,7 @@ def parse(name: str | None, *, tag: str | None = None, list_id: str | None = Non
             raise Unprocessable("Validation failed: tag is too long")
         return Stream(name, tag.lower())
     if name == "list":
-        if not list_id or not (list_id.isascii() and list_id.isdigit()) or len(list_id) > 20:
+        if not list_id or ids.parse_id(list_id) is None:
             raise BadRequest("No list for stream provided")
         return Stream(name, list_id)
     return Stream(name)
