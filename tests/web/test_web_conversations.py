@@ -53,3 +53,17 @@ async def test_forms_need_csrf_and_the_owner(client, cast, drain):
     assert "zqprivate words" not in (await client.get("/conversations")).text
     assert (await client.post(alice_remove, data={"csrf_token": token})).status_code == 404
     assert (await client.post("/conversations/1/explode", data={"csrf_token": token})).status_code == 404
+
+
+async def test_older_conversations_are_a_page_away(client, cast, drain):
+    for i in range(21):  # each a thread of its own, so 21 conversations with bob
+        await direct(client, cast.alice, f"@bob zqthread{i:02d}")
+    await drain()
+    await sign_in(client, cast.bob)
+    first = await client.get("/conversations")
+    shown = re.findall(r"zqthread(\d\d)", first.text)
+    assert shown == [f"{i:02d}" for i in range(20, 0, -1)]
+    older = re.search(r'href="(/conversations\?max_id=\d+)"[^>]*>Older conversations', first.text).group(1)
+    rest = await client.get(older)
+    assert re.findall(r"zqthread(\d\d)", rest.text) == ["00"]
+    assert "Older conversations" not in rest.text
