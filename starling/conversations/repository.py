@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from starling import ids
 from starling.conversations.models import AccountConversation, AccountConversationStatus
 from starling.infra.db import insert_ignore
 
@@ -18,13 +19,13 @@ def _keyed(conversation_id: int, participants: dict[int, str]):
 
 
 async def add_status(session: AsyncSession, *, conversation_id: int, status_id: int, author_id: int,
-                     participants: dict[int, str], new_ids: Iterable[int]) -> None:
+                     participants: dict[int, str]) -> None:
     """Put `status_id` into the conversation each recipient (`participants`: recipient -> the others'
     key) has for this thread and these people, making it their newest message; unread for all but the
     author. Four statements for any number of recipients; running it again changes nothing."""
-    rows = [{"id": new_id, "account_id": account_id, "conversation_id": conversation_id, "participant_ids": key,
-             "last_status_id": status_id, "unread": account_id != author_id}
-            for new_id, (account_id, key) in zip(new_ids, participants.items(), strict=True)]
+    rows = [{"id": ids.new_id(), "account_id": account_id, "conversation_id": conversation_id,
+             "participant_ids": key, "last_status_id": status_id, "unread": account_id != author_id}
+            for account_id, key in participants.items()]
     await insert_ignore(session, AccountConversation, rows)
     await session.execute(
         update(AccountConversation)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from starling import ids
 from starling.accounts import repository as accounts_repository
 from starling.accounts.models import Account
 from starling.conversations import repository
@@ -40,8 +39,7 @@ async def add_status(session: AsyncSession, status: Status) -> None:
     recipients = people - await graph.blockers_among(session, status.account_id, mentioned)
     participants = {account_id: _key(people - {account_id}) for account_id in sorted(recipients)}
     await repository.add_status(session, conversation_id=posts_repository.conversation_of(status),
-                                status_id=status.id, author_id=status.account_id, participants=participants,
-                                new_ids=[ids.new_id() for _ in participants])
+                                status_id=status.id, author_id=status.account_id, participants=participants)
 
 
 async def status_removed(session: AsyncSession, status_id: int) -> None:
